@@ -1,0 +1,101 @@
+/*
+ * Tasks (threads) and thread groups (processes).
+ *
+ * One sentry thread runs each application thread: it runs the application on
+ * the platform, serves its syscalls, and blocks in the sentry on its behalf.
+ *
+ * Lock order: kernel.lock (task tables, parent/child links, exit state)
+ * before any subsystem lock (vfs, mm). Fields marked "own" are only touched by
+ * the task's own sentry thread and need no lock.
+ */
+#ifndef SENTRY_KERNEL_TASK_H
+#define SENTRY_KERNEL_TASK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kernel/creds.h"
+#include "platform/platform.h"
+
+struct mm;
+struct fdtable;
+struct fs_context;
+struct thread_group;
+
+#define TASK_COMM_LEN 16
+#define KERNEL_NSIG 64
+
+typedef uint64_t sigset64_t;
+
+struct k_sigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	sigset64_t mask;
+};
+
+/* Shared by all threads of a process. */
+struct thread_group {
+	int tgid;
+	int refs;                     /* kernel.lock */
+	struct thread_group *parent;  /* kernel.lock */
+	struct thread_group *children;/* kernel.lock: first child */
+	struct thread_group *sibling; /* kernel.lock: next child of parent */
+	struct task *leader;
+	int nr_threads;               /* kernel.lock */
+	bool exiting;                 /* kernel.lock: exit_group in progress */
+	bool zombie;                  /* kernel.lock: all threads gone, not reaped */
+	int exit_code;                /* kernel.lock: wait status (as wait4 reports it) */
+	int pgid, sid;                /* kernel.lock */
+	struct k_sigaction sigactions[KERNEL_NSIG]; /* kernel.lock */
+	sigset64_t shared_pending;    /* kernel.lock */
+	struct rlimit64_s {
+		uint64_t cur, max;
+	} rlimits[16];                /* kernel.lock */
+	pthread_cond_t child_exit;    /* signalled on kernel.lock when a child changes state */
+	char exe_path[4096];          /* sandbox path of the executable */
+};
+
+struct task {
+	int tid;
+	struct thread_group *tg;
+	struct task *next_in_tg;      /* kernel.lock */
+
+	struct mm *mm;                /* own (shared with CLONE_VM threads) */
+	struct fdtable *fdt;          /* own */
+	struct fs_context *fs;        /* own: root, cwd, umask */
+	struct creds creds;           /* own */
+
+	struct platform_thread *pthr; /* own */
+	arch_regs regs;               /* own: register state while in the sentry */
+	char comm[TASK_COMM_LEN];     /* own */
+
+	uint64_t clear_child_tid;     /* own */
+	uint64_t robust_list, robust_list_len;
+	sigset64_t sigmask;           /* own */
+	sigset64_t pending;           /* kernel.lock */
+	atomic_int interrupted;       /* set by task_interrupt() */
+
+	pthread_t thread;
+	bool exited;                  /* kernel.lock */
+
+	/* --strace state */
+	bool strace;
+};
+
+/* The calling sentry thread's task (NULL on the init thread). */
+struct task *task_current(void);
+
+/* Interrupt a task: its current wait in the sentry ends (EINTR) and a running
+ * application thread stops. Safe from any thread. */
+void task_interrupt(struct task *t);
+bool task_has_pending_signal(struct task *t);
+
+/* Find a task by sandbox TID (kernel.lock held by caller or not: returns a
+ * pointer valid while the caller holds kernel.lock). */
+struct task *task_lookup(int tid);
+
+#endif

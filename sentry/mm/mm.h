@@ -1,0 +1,69 @@
+/*
+ * Address spaces as the sandbox sees them.
+ *
+ * The sentry's VMA set is the truth (for /proc/PID/maps, brk, mremap, MAP_FIXED
+ * checks and limits); every change is mirrored into the platform's address
+ * space with a host mapping.
+ *
+ * Lock order: mm->lock is taken after kernel.lock and before any vfs lock.
+ */
+#ifndef SENTRY_MM_MM_H
+#define SENTRY_MM_MM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct task;
+struct file;
+struct mm;
+
+/* Create an empty address space (a new platform address space with one
+ * thread, returned in *thr, owned by the calling sentry thread). */
+int mm_new(struct mm **out, struct platform_thread **thr);
+void mm_get(struct mm *mm);
+void mm_put(struct mm *mm);
+
+/* mmap semantics (prot/flags as in mmap(2), guest values). file may be NULL
+ * for anonymous mappings; the mm takes its own reference. Returns the address
+ * or -errno. */
+long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *file,
+	     uint64_t off);
+int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
+long mm_mremap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
+	       uint64_t new_addr);
+int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+long mm_brk(struct mm *mm, uint64_t brk);
+
+/* Layout set by the loader. */
+void mm_set_brk_base(struct mm *mm, uint64_t base);
+/* Top of the area where the loader puts the stack; mmap allocates below it. */
+uint64_t mm_stack_top(struct mm *mm);
+void mm_set_mmap_base(struct mm *mm, uint64_t base);
+/* Remembered for /proc/PID/{cmdline,environ,stat}. */
+void mm_set_args(struct mm *mm, uint64_t arg_start, uint64_t arg_end, uint64_t env_start,
+		 uint64_t env_end);
+void mm_get_args(struct mm *mm, uint64_t *arg_start, uint64_t *arg_end, uint64_t *env_start,
+		 uint64_t *env_end);
+
+/* Copy between the sentry and an address space. 0 or -EFAULT. */
+int mm_read(struct mm *mm, void *dst, uint64_t src, size_t n);
+int mm_write(struct mm *mm, uint64_t dst, const void *src, size_t n);
+/* Bytes copied before the first fault (for read/write syscalls' partial I/O). */
+ssize_t mm_read_partial(struct mm *mm, void *dst, uint64_t src, size_t n);
+ssize_t mm_write_partial(struct mm *mm, uint64_t dst, const void *src, size_t n);
+
+/* Render /proc/PID/maps into a malloc'd string (*len set). NULL on ENOMEM. */
+char *mm_render_maps(struct mm *mm, size_t *len);
+/* Sizes for /proc/PID/status and statm (bytes). */
+void mm_stats(struct mm *mm, uint64_t *vsize, uint64_t *rss_estimate);
+
+/* The task's own address space, for syscall handlers. */
+int copy_from_user(struct task *t, void *dst, uint64_t src, size_t n);
+int copy_to_user(struct task *t, uint64_t dst, const void *src, size_t n);
+/* Copy a NUL-terminated string of at most size-1 bytes. Returns its length,
+ * -EFAULT, or -ENAMETOOLONG when no NUL is found within size bytes. */
+long strncpy_from_user(struct task *t, char *dst, uint64_t src, size_t size);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * The platform interface: how the kernel runs application code.
+ *
+ * The kernel never calls ptrace (or any other host mechanism) itself. It asks
+ * the platform for an address space, changes host mappings in it, copies memory
+ * in and out, and runs a thread until it stops with a syscall, a fault, or an
+ * interruption. Two platforms implement this interface: ptrace (PTRACE_SYSEMU)
+ * and, later, systrap (seccomp RET_TRAP + shared memory).
+ *
+ * Threading rules: a platform_thread belongs to the sentry thread that created
+ * it (for ptrace, that thread is the host tracer); only that sentry thread may
+ * run it or use it to change its address space. Address-space operations are
+ * made through the calling sentry thread's own platform_thread in that address
+ * space, set with platform_set_current(). platform_read/platform_write may be
+ * called from any thread. platform_kick may be called from any thread.
+ */
+#ifndef SENTRY_PLATFORM_PLATFORM_H
+#define SENTRY_PLATFORM_PLATFORM_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+/* x86_64 register state as the application sees it (same layout as ptrace's). */
+typedef struct user_regs_struct arch_regs;
+
+struct platform_as;
+struct platform_thread;
+
+/* Lowest and highest (exclusive) application address the platform allows.
+ * The stub lives at and above APP_ADDR_MAX. */
+#define APP_ADDR_MIN 0x10000ULL
+#define APP_ADDR_MAX 0x7ff000000000ULL
+
+enum platform_stop {
+	PSTOP_SYSCALL,   /* the application made a syscall; regs hold it */
+	PSTOP_FAULT,     /* a synchronous fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) */
+	PSTOP_SIGNAL,    /* an asynchronous host signal was directed at the thread */
+	PSTOP_INTERRUPT, /* platform_kick() was called */
+	PSTOP_DEAD,      /* the host process died (killed from outside); thread unusable */
+};
+
+struct platform_stop_info {
+	enum platform_stop kind;
+	siginfo_t si; /* for FAULT and SIGNAL */
+};
+
+struct platform_ops {
+	const char *name;
+	int (*init)(void);
+	/* Create a fresh, empty address space with one thread, owned by the caller. */
+	int (*as_new)(struct platform_as **as, struct platform_thread **thr);
+	/* Kill every host thread of the address space and free it. */
+	void (*as_release)(struct platform_as *as);
+	int (*map_anon)(struct platform_as *as, uint64_t addr, uint64_t len, int prot, int shared);
+	/* Map a host descriptor (file mapping). May return -ENOSYS: the caller then
+	 * falls back to anonymous memory filled by copy. */
+	int (*map_fd)(struct platform_as *as, uint64_t addr, uint64_t len, int prot, int flags,
+		      int host_fd, uint64_t off);
+	int (*unmap)(struct platform_as *as, uint64_t addr, uint64_t len);
+	int (*protect)(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
+	/* Move [old, old+oldlen) to [new, new+newlen), both fixed. */
+	int (*remap)(struct platform_as *as, uint64_t old, uint64_t oldlen, uint64_t new_,
+		     uint64_t newlen);
+	int (*advise)(struct platform_as *as, uint64_t addr, uint64_t len, int advice);
+	/* Copy out of / into the address space. Return bytes copied (possibly
+	 * short at an unmapped or protected page) or -EFAULT if none. */
+	ssize_t (*read)(struct platform_as *as, void *dst, uint64_t src, size_t n);
+	ssize_t (*write)(struct platform_as *as, uint64_t dst, const void *src, size_t n);
+	/* Run the thread with *regs until it stops; *regs is updated. */
+	int (*run)(struct platform_thread *thr, arch_regs *regs, struct platform_stop_info *info);
+	/* Make a running (or about to run) thread stop with PSTOP_INTERRUPT. */
+	void (*kick)(struct platform_thread *thr);
+	/* Free the thread's state after its host thread is gone or killed. */
+	void (*thread_release)(struct platform_thread *thr);
+	/* Save/restore the FP/xsave state (opaque buffer of fpstate_size bytes). */
+	int (*get_fpstate)(struct platform_thread *thr, void *buf);
+	int (*set_fpstate)(struct platform_thread *thr, const void *buf);
+	size_t fpstate_size;
+};
+
+extern const struct platform_ops *platform;
+extern const struct platform_ops platform_ptrace;
+
+/* Select the platform by name ("ptrace"); returns -EINVAL for unknown names. */
+int platform_select(const char *name);
+
+/* The calling sentry thread's own platform thread (for address-space ops). */
+void platform_set_current(struct platform_thread *thr);
+struct platform_thread *platform_current(void);
+
+#endif
