@@ -21,8 +21,10 @@ struct fs_context;
 
 /* --- boot ---------------------------------------------------------------- */
 
+struct gofer_client;
+
 struct vfs_boot_config {
-	int gofer_sock;      /* connected socket to the gofer serving the root */
+	struct gofer_client *gofer; /* connected client of the gofer serving the root */
 	bool overlay;        /* put a tmpfs upper layer over the gofer root */
 	bool rw;             /* gofer root writable (no overlay) */
 	const char *cwd;     /* initial working directory inside the sandbox */
