@@ -17,6 +17,7 @@
 struct task;
 struct file;
 struct mm;
+struct platform_thread;
 
 /* Create an empty address space (a new platform address space with one
  * thread, returned in *thr, owned by the calling sentry thread). */

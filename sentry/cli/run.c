@@ -1,0 +1,237 @@
+/*
+ * sentry run: boot a sandbox and run one program in it.
+ *
+ * Boot order: platform (stub image), gofer for the root, procfs snapshot of
+ * host facts, VFS mounts, self-confinement, then the kernel runs the program.
+ * Nothing opens a host path after confinement.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#if __has_include("cli/confine.h")
+#include "cli/confine.h"
+#define HAVE_CONFINE 1
+#endif
+#include "fs/gofer_client.h"
+#include "kernel/kernel_impl.h"
+#include "platform/platform.h"
+#include "util/log.h"
+#include "vfs/vfs.h"
+
+extern char **environ;
+
+/* Optional parts registered by other subsystems (weak until they exist). */
+void procfs_boot_snapshot(void) __attribute__((weak));
+
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: sentry run [OPTIONS] -- PROGRAM [ARGS...]\n\n"
+		"Run PROGRAM in a fresh sandbox. By default the host's root is visible\n"
+		"read-only through the gofer with an in-memory overlay on top (writes\n"
+		"succeed but never reach the host), and the network is loopback only.\n\n"
+		"Options:\n"
+		"  --root DIR          use DIR as the sandbox's root (default /)\n"
+		"  --rw                make the root writable (no overlay; writes reach DIR)\n"
+		"  --cwd DIR           working directory in the sandbox (default: the current one)\n"
+		"  --env K=V           set an environment variable (repeatable)\n"
+		"  --clear-env         start from an empty environment instead of the caller's\n"
+		"  --strace            print each syscall of the program on stderr\n"
+		"  --pid1              run the program as PID 1 (as containers do)\n"
+		"  --platform=NAME     ptrace (default)\n"
+		"  --network=MODE      none (default; loopback only)\n"
+		"  --debug             verbose sentry log\n"
+		"  -h, --help          this help\n");
+}
+
+static char *gofer_path(char *buf, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *env = getenv("SENTRY_GOFER");
+
+	if (env && *env) {
+		snprintf(buf, size, "%s", env);
+		return buf;
+	}
+	if (n <= 0)
+		return NULL;
+	self[n] = 0;
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	/* Installed side by side, or the build tree's layout. */
+	snprintf(buf, size, "%s/gofer", self);
+	if (access(buf, X_OK) == 0)
+		return buf;
+	snprintf(buf, size, "%s/../gofer/gofer", self);
+	if (access(buf, X_OK) == 0)
+		return buf;
+	return NULL;
+}
+
+/* Build the environment: the caller's (unless cleared) with --env applied. */
+static char **build_env(char **extra, int nextra, int clear)
+{
+	int n = 0;
+	for (char **e = environ; !clear && *e; e++)
+		n++;
+	char **env = calloc((size_t)(n + nextra + 1), sizeof(*env));
+	int k = 0;
+
+	if (!env)
+		return NULL;
+	for (char **e = environ; !clear && *e; e++)
+		env[k++] = *e;
+	for (int i = 0; i < nextra; i++) {
+		size_t kl = strcspn(extra[i], "=");
+		int j;
+		for (j = 0; j < k; j++)
+			if (strncmp(env[j], extra[i], kl) == 0 && env[j][kl] == '=')
+				break;
+		env[j] = extra[i];
+		if (j == k)
+			k++;
+	}
+	env[k] = NULL;
+	return env;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	enum { OPT_ROOT = 256, OPT_RW, OPT_CWD, OPT_ENV, OPT_STRACE, OPT_PID1, OPT_PLATFORM,
+	       OPT_NETWORK, OPT_DEBUG, OPT_CLEARENV };
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, OPT_ROOT},
+		{"rw", no_argument, NULL, OPT_RW},
+		{"cwd", required_argument, NULL, OPT_CWD},
+		{"env", required_argument, NULL, OPT_ENV},
+		{"clear-env", no_argument, NULL, OPT_CLEARENV},
+		{"strace", no_argument, NULL, OPT_STRACE},
+		{"pid1", no_argument, NULL, OPT_PID1},
+		{"platform", required_argument, NULL, OPT_PLATFORM},
+		{"network", required_argument, NULL, OPT_NETWORK},
+		{"debug", no_argument, NULL, OPT_DEBUG},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *root = "/", *cwd = NULL;
+	char **extra_env = calloc((size_t)argc + 1, sizeof(char *));
+	int nextra = 0, clear_env = 0, rw = 0, c, r;
+	struct run_config cfg = {0};
+	char cwdbuf[PATH_MAX], gpath[PATH_MAX], err[512] = "";
+
+	if (!extra_env)
+		return 125;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOT:
+			root = optarg;
+			break;
+		case OPT_RW:
+			rw = 1;
+			break;
+		case OPT_CWD:
+			cwd = optarg;
+			break;
+		case OPT_ENV:
+			if (!strchr(optarg, '=')) {
+				fprintf(stderr, "sentry run: --env needs K=V, got '%s'\n", optarg);
+				return 2;
+			}
+			extra_env[nextra++] = optarg;
+			break;
+		case OPT_CLEARENV:
+			clear_env = 1;
+			break;
+		case OPT_STRACE:
+			cfg.strace = true;
+			break;
+		case OPT_PID1:
+			cfg.pid1 = true;
+			break;
+		case OPT_PLATFORM:
+			if (platform_select(optarg) < 0) {
+				fprintf(stderr, "sentry run: unknown platform '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_NETWORK:
+			if (strcmp(optarg, "none") != 0) {
+				fprintf(stderr, "sentry run: network mode '%s' is not supported yet\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case OPT_DEBUG:
+			log_verbosity = LOG_DEBUG;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		default:
+			run_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "sentry run: no program given\n");
+		run_usage(stderr);
+		return 2;
+	}
+	if (!cwd) {
+		/* The caller's directory, when it exists in the sandbox's view. */
+		if (strcmp(root, "/") == 0 && getcwd(cwdbuf, sizeof(cwdbuf)))
+			cwd = cwdbuf;
+		else
+			cwd = "/";
+	}
+	cfg.path = argv[optind];
+	cfg.argv = &argv[optind];
+	cfg.envp = build_env(extra_env, nextra, clear_env);
+	cfg.cwd = cwd;
+	if (!cfg.envp)
+		return 125;
+
+	r = platform->init();
+	if (r < 0) {
+		log_err("platform %s: %s", platform->name, strerror(-r));
+		return 125;
+	}
+	if (!gofer_path(gpath, sizeof(gpath))) {
+		log_err("cannot find the gofer executable (set SENTRY_GOFER)");
+		return 125;
+	}
+	pid_t gpid;
+	struct gofer_client *gc = gofer_spawn(gpath, root, rw, &gpid, err, sizeof(err));
+	if (!gc) {
+		log_err("cannot start the gofer for %s: %s", root, err);
+		return 125;
+	}
+	if (procfs_boot_snapshot)
+		procfs_boot_snapshot();
+	struct vfs_boot_config vcfg = {.gofer = gc, .overlay = !rw, .rw = rw, .cwd = cwd};
+	r = vfs_boot(&vcfg);
+	if (r < 0) {
+		log_err("cannot mount the sandbox's filesystems: %s", strerror(-r));
+		return 125;
+	}
+#ifdef HAVE_CONFINE
+	{
+		struct confine_config ccfg = {0};
+		if (sentry_confine(&ccfg, err, sizeof(err)) < 0) {
+			log_err("cannot confine the sentry: %s", err);
+			return 125;
+		}
+	}
+#endif
+	return kernel_run(&cfg);
+}

@@ -1,0 +1,64 @@
+/* Kernel internals shared by the kernel and the process syscalls. */
+#ifndef SENTRY_KERNEL_KERNEL_IMPL_H
+#define SENTRY_KERNEL_KERNEL_IMPL_H
+
+#include <signal.h>
+
+#include "kernel/kernel.h"
+#include "kernel/task.h"
+
+/* Linux release reported by uname and /proc (documented in docs/kernel.md). */
+#define SENTRY_UNAME_RELEASE "6.1.0-sentry"
+#define SENTRY_UNAME_VERSION "#1 SMP PREEMPT_DYNAMIC sentry"
+
+/* Sent to a task's sentry thread to end a host wait with EINTR. */
+#define SENTRY_INTERRUPT_SIGNAL SIGUSR2
+
+void kernel_init(void);
+/* kernel.lock held for all of these. */
+int kernel_alloc_tid(void);
+int kernel_add_task(struct task *t);
+void kernel_remove_task(struct task *t);
+int kernel_add_tg(struct thread_group *tg);
+void kernel_remove_tg(struct thread_group *tg);
+int kernel_count_tasks(void);
+int kernel_last_tid(void);
+
+/* Thread groups. */
+struct thread_group *tg_new(int tgid, struct thread_group *parent);
+void tg_put(struct thread_group *tg); /* kernel.lock held */
+
+/* Signals. kernel.lock held. */
+int signal_send_tg(struct thread_group *tg, int sig);
+int signal_send_task(struct task *t, int sig);
+/* Start a group exit with a wait status (as wait4 reports it). kernel.lock held. */
+void tg_group_exit(struct thread_group *tg, int wait_status);
+/* Default action of a signal. */
+enum sig_default { SIGDFL_TERM, SIGDFL_CORE, SIGDFL_IGNORE, SIGDFL_STOP, SIGDFL_CONT };
+enum sig_default signal_default_action(int sig);
+
+/* Start the first program of the sandbox. */
+struct run_config {
+	const char *path;
+	char **argv;
+	char **envp;
+	const char *cwd;
+	bool pid1;
+	bool strace;
+};
+/* Creates PID 1 (init) unless pid1, and the program's task; waits until the
+ * program's process exits and returns the sentry's exit status. */
+int kernel_run(const struct run_config *cfg);
+
+/* The task loop (runs on the task's own sentry thread). */
+void task_run_loop(struct task *t);
+/* Replace the task's image: load path into a fresh address space. On error
+ * the old image is untouched and -errno is returned (err holds a reason). */
+int task_exec(struct task *t, const char *path, char **argv, char **envp, char *err,
+	      size_t errlen);
+/* The calling task leaves (exit or exit_group handled by caller). */
+_Noreturn void task_exit_thread(struct task *t);
+
+void task_set_current(struct task *t);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * Signals: generation and default actions.
+ *
+ * Delivery to application handlers (signal frames) is not implemented yet:
+ * a signal whose handler is installed is left pending and reported once.
+ */
+#include <errno.h>
+#include <signal.h>
+
+#include "kernel/kernel_impl.h"
+#include "util/log.h"
+
+enum sig_default signal_default_action(int sig)
+{
+	switch (sig) {
+	case SIGQUIT:
+	case SIGILL:
+	case SIGTRAP:
+	case SIGABRT:
+	case SIGBUS:
+	case SIGFPE:
+	case SIGSEGV:
+	case SIGXCPU:
+	case SIGXFSZ:
+	case SIGSYS:
+		return SIGDFL_CORE;
+	case SIGCHLD:
+	case SIGURG:
+	case SIGWINCH:
+		return SIGDFL_IGNORE;
+	case SIGCONT:
+		return SIGDFL_CONT;
+	case SIGSTOP:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		return SIGDFL_STOP;
+	default:
+		return SIGDFL_TERM;
+	}
+}
+
+void tg_group_exit(struct thread_group *tg, int wait_status)
+{
+	if (tg->exiting)
+		return;
+	tg->exiting = true;
+	tg->exit_code = wait_status;
+	for (struct task *t = tg->leader; t; t = t->next_in_tg)
+		task_interrupt(t);
+}
+
+static int signal_send(struct thread_group *tg, struct task *t, int sig)
+{
+	struct k_sigaction *act;
+
+	if (sig < 0 || sig >= KERNEL_NSIG)
+		return -EINVAL;
+	if (sig == 0)
+		return 0;
+	if (tg->exiting || tg->zombie)
+		return 0;
+	act = &tg->sigactions[sig];
+	if (sig == SIGKILL) {
+		tg_group_exit(tg, SIGKILL);
+		return 0;
+	}
+	if (act->handler == (uint64_t)(uintptr_t)SIG_IGN)
+		return 0;
+	if (act->handler == (uint64_t)(uintptr_t)SIG_DFL) {
+		enum sig_default d = signal_default_action(sig);
+		if (d == SIGDFL_IGNORE || d == SIGDFL_CONT || d == SIGDFL_STOP)
+			return 0; /* job control stops: not yet */
+		/* Linux's init ignores default-action signals it has no handler for. */
+		if (tg->tgid == 1)
+			return 0;
+		tg_group_exit(tg, sig | (d == SIGDFL_CORE ? 0x80 : 0));
+		return 0;
+	}
+	if (t)
+		t->pending |= 1ULL << (sig - 1);
+	else
+		tg->shared_pending |= 1ULL << (sig - 1);
+	for (struct task *x = t ? t : tg->leader; x; x = t ? NULL : x->next_in_tg)
+		task_interrupt(x);
+	return 0;
+}
+
+int signal_send_tg(struct thread_group *tg, int sig)
+{
+	return signal_send(tg, NULL, sig);
+}
+
+int signal_send_task(struct task *t, int sig)
+{
+	return signal_send(t->tg, t, sig);
+}

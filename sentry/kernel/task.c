@@ -1,0 +1,285 @@
+/*
+ * Tasks: creation, the run loop, exec and exit.
+ *
+ * A task's sentry thread owns its platform thread (for ptrace, it is the host
+ * tracer), so everything that touches the task's address space or registers
+ * runs on that thread.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "kernel/kernel_impl.h"
+#include "loader/loader.h"
+#include "mm/mm.h"
+#include "syscalls/dispatch.h"
+#include "util/log.h"
+#include "vfs/vfs.h"
+
+static __thread struct task *current_task;
+
+struct task *task_current(void)
+{
+	return current_task;
+}
+
+void task_set_current(struct task *t)
+{
+	current_task = t;
+}
+
+void task_interrupt(struct task *t)
+{
+	atomic_store(&t->interrupted, 1);
+	if (t->pthr)
+		platform->kick(t->pthr);
+	if (t->thread && !pthread_equal(t->thread, pthread_self()))
+		pthread_kill(t->thread, SENTRY_INTERRUPT_SIGNAL);
+}
+
+bool task_has_pending_signal(struct task *t)
+{
+	return t->tg->exiting || ((t->pending | t->tg->shared_pending) & ~t->sigmask) != 0;
+}
+
+struct thread_group *tg_new(int tgid, struct thread_group *parent)
+{
+	struct thread_group *tg = calloc(1, sizeof(*tg));
+
+	if (!tg)
+		return NULL;
+	tg->tgid = tgid;
+	tg->refs = 1;
+	tg->parent = parent;
+	tg->pgid = parent ? parent->pgid : tgid;
+	tg->sid = parent ? parent->sid : tgid;
+	pthread_cond_init(&tg->child_exit, NULL);
+	if (parent) {
+		tg->sibling = parent->children;
+		parent->children = tg;
+		memcpy(tg->rlimits, parent->rlimits, sizeof(tg->rlimits));
+	} else {
+		for (int i = 0; i < 16; i++) {
+			struct rlimit rl;
+			if (getrlimit(i, &rl) == 0) {
+				tg->rlimits[i].cur = rl.rlim_cur;
+				tg->rlimits[i].max = rl.rlim_max;
+			} else {
+				tg->rlimits[i].cur = tg->rlimits[i].max = RLIM_INFINITY;
+			}
+		}
+		tg->rlimits[RLIMIT_STACK].cur = 8 << 20;
+		tg->rlimits[RLIMIT_NOFILE].cur = 1024;
+		tg->rlimits[RLIMIT_NOFILE].max = 1048576;
+	}
+	return tg;
+}
+
+void tg_put(struct thread_group *tg)
+{
+	if (--tg->refs > 0)
+		return;
+	pthread_cond_destroy(&tg->child_exit);
+	free(tg);
+}
+
+/* Serve one syscall stop. */
+static void task_syscall(struct task *t)
+{
+	struct sysargs a = {{t->regs.rdi, t->regs.rsi, t->regs.rdx, t->regs.r10, t->regs.r8,
+			     t->regs.r9}};
+	long nr = (long)t->regs.orig_rax;
+	long ret = syscall_dispatch(t, nr, &a);
+
+	if (ret == -EJUSTRETURN)
+		return;
+	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND ||
+	    ret == -ERESTART_RESTARTBLOCK) {
+		/* No handler runs yet, so every interrupted call restarts. */
+		if (ret == -ERESTART_RESTARTBLOCK)
+			ret = -EINTR;
+		else {
+			t->regs.rax = t->regs.orig_rax;
+			t->regs.rip -= 2;
+			return;
+		}
+	}
+	t->regs.rax = (uint64_t)ret;
+}
+
+/* A synchronous fault with no handler kills the process like Linux. */
+static void task_fault(struct task *t, const struct platform_stop_info *info)
+{
+	int sig = info->si.si_signo;
+
+	pthread_mutex_lock(&kernel.lock);
+	struct k_sigaction *act = &t->tg->sigactions[sig];
+	if (act->handler != (uint64_t)(uintptr_t)SIG_DFL &&
+	    act->handler != (uint64_t)(uintptr_t)SIG_IGN)
+		log_warn("pid %d: %s with a handler installed: handlers not supported yet",
+			 t->tid, strsignal(sig));
+	tg_group_exit(t->tg, sig | (signal_default_action(sig) == SIGDFL_CORE ? 0x80 : 0));
+	pthread_mutex_unlock(&kernel.lock);
+}
+
+void task_run_loop(struct task *t)
+{
+	struct platform_stop_info info;
+
+	for (;;) {
+		if (atomic_exchange(&t->interrupted, 0) || t->tg->exiting) {
+			pthread_mutex_lock(&kernel.lock);
+			bool exiting = t->tg->exiting;
+			uint64_t pend = (t->pending | t->tg->shared_pending) & ~t->sigmask;
+			if (pend) {
+				static bool warned;
+				if (!warned)
+					log_warn("signal handlers are not supported yet; "
+						 "pending signals dropped");
+				warned = true;
+				t->pending &= ~pend;
+				t->tg->shared_pending &= ~pend;
+			}
+			pthread_mutex_unlock(&kernel.lock);
+			if (exiting)
+				task_exit_thread(t);
+		}
+		platform->run(t->pthr, &t->regs, &info);
+		switch (info.kind) {
+		case PSTOP_SYSCALL:
+			task_syscall(t);
+			break;
+		case PSTOP_FAULT:
+			task_fault(t, &info);
+			break;
+		case PSTOP_INTERRUPT:
+		case PSTOP_SIGNAL:
+			break;
+		case PSTOP_DEAD:
+			pthread_mutex_lock(&kernel.lock);
+			tg_group_exit(t->tg, SIGKILL);
+			pthread_mutex_unlock(&kernel.lock);
+			break;
+		}
+	}
+}
+
+int task_exec(struct task *t, const char *path, char **argv, char **envp, char *err,
+	      size_t errlen)
+{
+	struct loader_args la = {
+		.path = path,
+		.argv = argv,
+		.envp = envp,
+		.uid = t->creds.uid,
+		.euid = t->creds.euid,
+		.gid = t->creds.gid,
+		.egid = t->creds.egid,
+	};
+	struct loader_result *res = calloc(1, sizeof(*res));
+	struct platform_thread *old_pthr = t->pthr, *pthr;
+	struct mm *old_mm = t->mm, *mm;
+	int r;
+
+	if (!res)
+		return -ENOMEM;
+	r = mm_new(&mm, &pthr);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create an address space: %s", strerror(-r));
+		free(res);
+		return r;
+	}
+	/* The loader works through the new address space. */
+	platform_set_current(pthr);
+	t->mm = mm;
+	r = loader_load(t, mm, &la, res, err, errlen);
+	if (r < 0) {
+		t->mm = old_mm;
+		platform_set_current(old_pthr);
+		mm_put(mm);
+		platform->thread_release(pthr);
+		platform_set_current(old_pthr);
+		free(res);
+		return r;
+	}
+	/* Point of no return. */
+	t->pthr = pthr;
+	if (old_mm)
+		mm_put(old_mm);
+	if (old_pthr)
+		platform->thread_release(old_pthr);
+	platform_set_current(pthr);
+	memset(&t->regs, 0, sizeof(t->regs));
+	t->regs.rip = res->entry;
+	t->regs.rsp = res->sp;
+	t->regs.cs = 0x33;
+	t->regs.ss = 0x2b;
+	t->regs.eflags = 0x202;
+	t->regs.orig_rax = (uint64_t)-1;
+	fdtable_close_on_exec(t->fdt);
+	pthread_mutex_lock(&kernel.lock);
+	for (int i = 1; i < KERNEL_NSIG; i++) {
+		struct k_sigaction *a = &t->tg->sigactions[i];
+		if (a->handler != (uint64_t)(uintptr_t)SIG_IGN)
+			memset(a, 0, sizeof(*a));
+	}
+	snprintf(t->tg->exe_path, sizeof(t->tg->exe_path), "%s", res->exe_path);
+	pthread_mutex_unlock(&kernel.lock);
+	memcpy(t->comm, res->comm, sizeof(t->comm));
+	t->comm[TASK_COMM_LEN - 1] = 0;
+	t->clear_child_tid = 0;
+	t->robust_list = 0;
+	free(res);
+	return 0;
+}
+
+_Noreturn void task_exit_thread(struct task *t)
+{
+	struct thread_group *tg = t->tg;
+	struct platform_thread *pthr = t->pthr;
+	struct mm *mm = t->mm;
+
+	t->pthr = NULL;
+	t->mm = NULL;
+	if (mm)
+		mm_put(mm); /* kills the stub */
+	if (pthr)
+		platform->thread_release(pthr);
+	if (t->fdt)
+		fdtable_put(t->fdt);
+	if (t->fs)
+		fs_context_put(t->fs);
+	t->fdt = NULL;
+	t->fs = NULL;
+
+	pthread_mutex_lock(&kernel.lock);
+	t->exited = true;
+	kernel_remove_task(t);
+	if (--tg->nr_threads == 0) {
+		tg->zombie = true;
+		/* Orphans go to init. */
+		struct thread_group *init = tg_lookup(kernel.init_tgid);
+		for (struct thread_group *c = tg->children; c;) {
+			struct thread_group *next = c->sibling;
+			c->parent = init && init != tg ? init : NULL;
+			if (c->parent) {
+				c->sibling = init->children;
+				init->children = c;
+			}
+			c = next;
+		}
+		tg->children = NULL;
+		if (tg->parent) {
+			signal_send_tg(tg->parent, SIGCHLD);
+			pthread_cond_broadcast(&tg->parent->child_exit);
+		}
+		pthread_cond_broadcast(&tg->child_exit);
+	}
+	pthread_mutex_unlock(&kernel.lock);
+	task_set_current(NULL);
+	pthread_exit(NULL);
+}

@@ -1,0 +1,724 @@
+/*
+ * Address spaces: the VMA set and its mirror in the platform.
+ *
+ * Anonymous memory is host anonymous memory in the stub. File mappings are
+ * anonymous host memory filled from the file (the platform cannot yet map a
+ * donated descriptor), so MAP_PRIVATE is exact and read-only MAP_SHARED is
+ * exact until the file changes; writable MAP_SHARED file mappings are refused
+ * with ENODEV until descriptors can be installed into the stub.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <fcntl.h>
+
+#include "kernel/task.h"
+#include "mm/mm_impl.h"
+#include "util/log.h"
+#include "vfs/vfs.h"
+
+#define MAP_TYPE_MASK 0x0f
+
+static uint64_t rand_pages(unsigned bits)
+{
+	uint64_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = 0;
+	return (r & ((1ULL << bits) - 1)) * PAGE_SIZE;
+}
+
+int mm_new(struct mm **out, struct platform_thread **thr)
+{
+	struct mm *mm = calloc(1, sizeof(*mm));
+	int r;
+
+	if (!mm)
+		return -ENOMEM;
+	r = platform->as_new(&mm->as, thr);
+	if (r < 0) {
+		free(mm);
+		return r;
+	}
+	pthread_mutex_init(&mm->lock, NULL);
+	mm->refs = 1;
+	/* Like Linux: the stack at the top with a random gap, mmap below it. */
+	mm->stack_top = (APP_ADDR_MAX - PAGE_SIZE - rand_pages(20)) & ~0xfULL;
+	mm->stack_top &= PAGE_MASK;
+	mm->mmap_base = (mm->stack_top - (8ULL << 20) - (128ULL << 20) - rand_pages(26)) & PAGE_MASK;
+	*out = mm;
+	return 0;
+}
+
+void mm_get(struct mm *mm)
+{
+	__atomic_add_fetch(&mm->refs, 1, __ATOMIC_SEQ_CST);
+}
+
+void mm_put(struct mm *mm)
+{
+	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_SEQ_CST) != 0)
+		return;
+	for (int i = 0; i < mm->nvmas; i++)
+		if (mm->vmas[i].file)
+			file_put(mm->vmas[i].file);
+	free(mm->vmas);
+	platform->as_release(mm->as);
+	pthread_mutex_destroy(&mm->lock);
+	free(mm);
+}
+
+/* --- VMA set ------------------------------------------------------------- */
+
+/* Index of the first vma with end > addr. */
+static int vma_find(struct mm *mm, uint64_t addr)
+{
+	int lo = 0, hi = mm->nvmas;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (mm->vmas[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int vma_reserve(struct mm *mm, int extra)
+{
+	if (mm->nvmas + extra <= mm->cap)
+		return 0;
+	int cap = mm->cap ? mm->cap * 2 : 32;
+	while (cap < mm->nvmas + extra)
+		cap *= 2;
+	if (cap > 65536 + 16)
+		return -ENOMEM; /* like vm.max_map_count */
+	struct vma *v = realloc(mm->vmas, (size_t)cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	mm->vmas = v;
+	mm->cap = cap;
+	return 0;
+}
+
+static void vma_insert_at(struct mm *mm, int i, const struct vma *v)
+{
+	memmove(&mm->vmas[i + 1], &mm->vmas[i], (size_t)(mm->nvmas - i) * sizeof(*v));
+	mm->vmas[i] = *v;
+	mm->nvmas++;
+}
+
+static void vma_remove_at(struct mm *mm, int i)
+{
+	memmove(&mm->vmas[i], &mm->vmas[i + 1], (size_t)(mm->nvmas - i - 1) * sizeof(struct vma));
+	mm->nvmas--;
+}
+
+/* Split so that no vma straddles addr. */
+static int vma_split(struct mm *mm, uint64_t addr)
+{
+	int i = vma_find(mm, addr);
+	struct vma tail;
+	int r;
+
+	if (i >= mm->nvmas || mm->vmas[i].start >= addr)
+		return 0;
+	r = vma_reserve(mm, 1);
+	if (r < 0)
+		return r;
+	tail = mm->vmas[i];
+	tail.start = addr;
+	if (tail.file) {
+		tail.off += addr - mm->vmas[i].start;
+		file_get(tail.file);
+	}
+	mm->vmas[i].end = addr;
+	vma_insert_at(mm, i + 1, &tail);
+	return 0;
+}
+
+static bool vma_mergeable(const struct vma *a, const struct vma *b)
+{
+	return a->end == b->start && a->prot == b->prot && a->flags == b->flags && !a->file &&
+	       !b->file && a->name == b->name;
+}
+
+static void vma_merge_around(struct mm *mm, int i)
+{
+	if (i + 1 < mm->nvmas && vma_mergeable(&mm->vmas[i], &mm->vmas[i + 1])) {
+		mm->vmas[i].end = mm->vmas[i + 1].end;
+		vma_remove_at(mm, i + 1);
+	}
+	if (i > 0 && vma_mergeable(&mm->vmas[i - 1], &mm->vmas[i])) {
+		mm->vmas[i - 1].end = mm->vmas[i].end;
+		vma_remove_at(mm, i);
+	}
+}
+
+static bool range_free(struct mm *mm, uint64_t start, uint64_t end)
+{
+	int i = vma_find(mm, start);
+	return i >= mm->nvmas || mm->vmas[i].start >= end;
+}
+
+/* Remove [start,end) from the VMA set (not from the host). */
+static int vma_unmap_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+	int r = vma_split(mm, start);
+	if (r == 0)
+		r = vma_split(mm, end);
+	if (r < 0)
+		return r;
+	int i = vma_find(mm, start);
+	while (i < mm->nvmas && mm->vmas[i].start < end) {
+		if (mm->vmas[i].file)
+			file_put(mm->vmas[i].file);
+		vma_remove_at(mm, i);
+	}
+	return 0;
+}
+
+/* Top-down search for a free range of len bytes below mm->mmap_base. */
+static uint64_t find_free(struct mm *mm, uint64_t len, uint64_t hint)
+{
+	if (hint) {
+		hint &= PAGE_MASK;
+		if (hint >= APP_ADDR_MIN && hint < APP_ADDR_MAX && len <= APP_ADDR_MAX - hint &&
+		    range_free(mm, hint, hint + len))
+			return hint;
+	}
+	uint64_t top = mm->mmap_base;
+	int i = vma_find(mm, top);
+	/* Walk gaps downwards. */
+	for (;;) {
+		uint64_t gap_lo = (i > 0) ? mm->vmas[i - 1].end : APP_ADDR_MIN;
+		uint64_t gap_hi = top;
+		if (i < mm->nvmas && mm->vmas[i].start < gap_hi)
+			gap_hi = mm->vmas[i].start;
+		if (gap_hi > gap_lo && gap_hi - gap_lo >= len)
+			return gap_hi - len;
+		if (i == 0)
+			break;
+		i--;
+		top = mm->vmas[i].start;
+	}
+	/* Then above mmap_base, bottom-up. */
+	uint64_t addr = mm->mmap_base;
+	for (i = vma_find(mm, addr); i <= mm->nvmas; i++) {
+		uint64_t lim = i < mm->nvmas ? mm->vmas[i].start : APP_ADDR_MAX;
+		if (lim > addr && lim - addr >= len)
+			return addr;
+		if (i < mm->nvmas && mm->vmas[i].end > addr)
+			addr = mm->vmas[i].end;
+	}
+	return 0;
+}
+
+/* Fill [addr, addr+len) in the host from the file at off (zero past EOF). */
+static int fill_from_file(struct mm *mm, uint64_t addr, uint64_t len, struct file *file,
+			  uint64_t off)
+{
+	static const size_t chunk = 1 << 20;
+	char *buf = malloc(chunk);
+	uint64_t done = 0;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (done < len) {
+		size_t want = (len - done) < chunk ? (size_t)(len - done) : chunk;
+		ssize_t n = file_pread(file, buf, want, off + done);
+		if (n < 0) {
+			r = (int)n;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (platform->write(mm->as, addr + done, buf, (size_t)n) != n) {
+			r = -EFAULT;
+			break;
+		}
+		done += (uint64_t)n;
+	}
+	free(buf);
+	return r;
+}
+
+long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *file,
+	     uint64_t off)
+{
+	int type = flags & MAP_TYPE_MASK;
+	bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+	struct vma v = {0};
+	long r;
+
+	if (len == 0 || (off & ~PAGE_MASK))
+		return -EINVAL;
+	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -EINVAL;
+	if (len > APP_ADDR_MAX)
+		return -ENOMEM;
+	len = PAGE_ALIGN(len);
+	if (!(flags & MAP_ANONYMOUS) && !file)
+		return -EBADF;
+	if (flags & MAP_ANONYMOUS)
+		file = NULL;
+	if (file) {
+		int acc = file_flags(file) & O_ACCMODE;
+		if (acc == O_WRONLY)
+			return -EACCES;
+		if (type != MAP_PRIVATE && (prot & PROT_WRITE)) {
+			if (acc != O_RDWR)
+				return -EACCES;
+			return -ENODEV; /* writable shared file mappings: not yet */
+		}
+		if (off + len < off)
+			return -EOVERFLOW;
+	}
+	if (fixed) {
+		if (addr & ~PAGE_MASK)
+			return -EINVAL;
+		if (addr < APP_ADDR_MIN || addr >= APP_ADDR_MAX || len > APP_ADDR_MAX - addr)
+			return -ENOMEM;
+	}
+
+	pthread_mutex_lock(&mm->lock);
+	if (fixed) {
+		if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) &&
+		    !range_free(mm, addr, addr + len)) {
+			r = -EEXIST;
+			goto out;
+		}
+	} else {
+		addr = find_free(mm, len, addr);
+		if (!addr) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	r = vma_reserve(mm, 2);
+	if (r < 0)
+		goto out;
+	r = platform->map_anon(mm->as, addr, len, file ? PROT_READ | PROT_WRITE : prot,
+			       !file && type != MAP_PRIVATE);
+	if (r < 0)
+		goto out;
+	r = vma_unmap_range(mm, addr, addr + len);
+	if (r < 0)
+		goto out;
+	if (file) {
+		r = fill_from_file(mm, addr, len, file, off);
+		if (r == 0 && prot != (PROT_READ | PROT_WRITE))
+			r = platform->protect(mm->as, addr, len, prot);
+		if (r < 0) {
+			platform->unmap(mm->as, addr, len);
+			goto out;
+		}
+		file_get(file);
+	}
+	v.start = addr;
+	v.end = addr + len;
+	v.prot = prot;
+	v.flags = (type == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED) |
+		  (flags & (MAP_ANONYMOUS | MAP_GROWSDOWN));
+	v.file = file;
+	v.off = off;
+	v.name = (flags & MAP_GROWSDOWN) ? "[stack]" : NULL;
+	{
+		int i = vma_find(mm, addr);
+		vma_insert_at(mm, i, &v);
+		vma_merge_around(mm, i);
+	}
+	r = (long)addr;
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return r;
+}
+
+int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	int r;
+
+	if ((addr & ~PAGE_MASK) || len == 0)
+		return -EINVAL;
+	len = PAGE_ALIGN(len);
+	if (addr >= APP_ADDR_MAX || len > APP_ADDR_MAX - addr)
+		return -EINVAL;
+	pthread_mutex_lock(&mm->lock);
+	r = vma_unmap_range(mm, addr, addr + len);
+	if (r == 0)
+		r = platform->unmap(mm->as, addr, len);
+	pthread_mutex_unlock(&mm->lock);
+	return r;
+}
+
+int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
+{
+	uint64_t end, cur;
+	int i, r;
+
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP))
+		return -EINVAL;
+	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+	len = PAGE_ALIGN(len);
+	if (len == 0)
+		return 0;
+	end = addr + len;
+	if (end < addr || end > APP_ADDR_MAX)
+		return -ENOMEM;
+	pthread_mutex_lock(&mm->lock);
+	/* The whole range must be mapped. */
+	cur = addr;
+	for (i = vma_find(mm, addr); i < mm->nvmas && mm->vmas[i].start <= cur && cur < end; i++) {
+		struct vma *v = &mm->vmas[i];
+		if (v->file && (v->flags & MAP_SHARED) && (prot & PROT_WRITE) &&
+		    (file_flags(v->file) & O_ACCMODE) != O_RDWR) {
+			r = -EACCES;
+			goto out;
+		}
+		cur = v->end;
+	}
+	if (cur < end) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = vma_split(mm, addr);
+	if (r == 0)
+		r = vma_split(mm, end);
+	if (r < 0)
+		goto out;
+	r = platform->protect(mm->as, addr, len, prot);
+	if (r < 0)
+		goto out;
+	for (i = vma_find(mm, addr); i < mm->nvmas && mm->vmas[i].start < end; i++)
+		mm->vmas[i].prot = prot;
+	i = vma_find(mm, addr);
+	while (i < mm->nvmas && mm->vmas[i].start < end) {
+		int n = mm->nvmas;
+		vma_merge_around(mm, i);
+		if (mm->nvmas == n)
+			i++;
+	}
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return r;
+}
+
+long mm_mremap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
+	       uint64_t new_addr)
+{
+	struct vma v;
+	long r;
+	int i;
+
+	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED))
+		return -EINVAL;
+	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if (old & ~PAGE_MASK)
+		return -EINVAL;
+	oldlen = PAGE_ALIGN(oldlen);
+	newlen = PAGE_ALIGN(newlen);
+	if (newlen == 0 || oldlen == 0)
+		return -EINVAL; /* oldlen 0 duplicates shared mappings: not supported */
+	if (old >= APP_ADDR_MAX || oldlen > APP_ADDR_MAX - old || newlen > APP_ADDR_MAX)
+		return -EINVAL;
+	if (flags & MREMAP_FIXED) {
+		if ((new_addr & ~PAGE_MASK) || new_addr < APP_ADDR_MIN ||
+		    new_addr >= APP_ADDR_MAX || newlen > APP_ADDR_MAX - new_addr)
+			return -EINVAL;
+		if (new_addr < old + oldlen && old < new_addr + newlen)
+			return -EINVAL;
+	}
+	pthread_mutex_lock(&mm->lock);
+	i = vma_find(mm, old);
+	if (i >= mm->nvmas || mm->vmas[i].start > old || mm->vmas[i].end < old + oldlen) {
+		r = -EFAULT;
+		goto out;
+	}
+	v = mm->vmas[i];
+	if (!(flags & MREMAP_FIXED)) {
+		if (newlen <= oldlen) {
+			if (newlen < oldlen) {
+				r = vma_unmap_range(mm, old + newlen, old + oldlen);
+				if (r == 0)
+					r = platform->unmap(mm->as, old + newlen, oldlen - newlen);
+				if (r < 0)
+					goto out;
+			}
+			r = (long)old;
+			goto out;
+		}
+		/* Grow in place when the vma ends here and the space after is free. */
+		if (v.end == old + oldlen && range_free(mm, old + oldlen, old + newlen) &&
+		    old + newlen <= APP_ADDR_MAX) {
+			r = platform->map_anon(mm->as, old + oldlen, newlen - oldlen,
+					       v.file ? PROT_READ | PROT_WRITE : v.prot,
+					       !v.file && (v.flags & MAP_SHARED));
+			if (r < 0)
+				goto out;
+			if (v.file) {
+				fill_from_file(mm, old + oldlen, newlen - oldlen, v.file,
+					       v.off + (old + oldlen - v.start));
+				if (v.prot != (PROT_READ | PROT_WRITE))
+					platform->protect(mm->as, old + oldlen, newlen - oldlen,
+							  v.prot);
+			}
+			mm->vmas[i].end = old + newlen;
+			vma_merge_around(mm, i);
+			r = (long)old;
+			goto out;
+		}
+		if (!(flags & MREMAP_MAYMOVE)) {
+			r = -ENOMEM;
+			goto out;
+		}
+		new_addr = find_free(mm, newlen, 0);
+		if (!new_addr) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	r = vma_reserve(mm, 4);
+	if (r < 0)
+		goto out;
+	/* Move: the host moves the pages; the VMA set follows. */
+	{
+		uint64_t copylen = newlen < oldlen ? newlen : oldlen;
+		r = vma_unmap_range(mm, new_addr, new_addr + newlen);
+		if (r < 0)
+			goto out;
+		platform->unmap(mm->as, new_addr, newlen);
+		r = platform->remap(mm->as, old, oldlen, new_addr, newlen);
+		if (r < 0)
+			goto out;
+		struct vma nv = v;
+		nv.start = new_addr;
+		nv.end = new_addr + newlen;
+		if (nv.file) {
+			nv.off = v.off + (old - v.start);
+			file_get(nv.file);
+		}
+		r = vma_unmap_range(mm, old, old + oldlen);
+		if (r < 0)
+			goto out;
+		if (newlen > copylen && nv.file) {
+			platform->protect(mm->as, new_addr + copylen, newlen - copylen,
+					  PROT_READ | PROT_WRITE);
+			fill_from_file(mm, new_addr + copylen, newlen - copylen, nv.file,
+				       nv.off + copylen);
+			platform->protect(mm->as, new_addr + copylen, newlen - copylen, nv.prot);
+		}
+		i = vma_find(mm, new_addr);
+		vma_insert_at(mm, i, &nv);
+		vma_merge_around(mm, i);
+		r = (long)new_addr;
+	}
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return r;
+}
+
+int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
+{
+	int r = 0;
+
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	len = PAGE_ALIGN(len);
+	if (addr + len < addr)
+		return -EINVAL;
+	switch (advice) {
+	case MADV_NORMAL:
+	case MADV_RANDOM:
+	case MADV_SEQUENTIAL:
+	case MADV_WILLNEED:
+	case MADV_DONTFORK:
+	case MADV_DOFORK:
+	case MADV_MERGEABLE:
+	case MADV_UNMERGEABLE:
+	case MADV_HUGEPAGE:
+	case MADV_NOHUGEPAGE:
+	case MADV_DONTDUMP:
+	case MADV_DODUMP:
+	case MADV_COLD:
+	case MADV_PAGEOUT:
+		return 0;
+	case MADV_DONTNEED:
+	case MADV_FREE:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (len == 0)
+		return 0;
+	pthread_mutex_lock(&mm->lock);
+	uint64_t end = addr + len, cur = addr;
+	int i;
+	for (i = vma_find(mm, addr); i < mm->nvmas && mm->vmas[i].start < end; i++) {
+		struct vma *v = &mm->vmas[i];
+		uint64_t s = v->start > addr ? v->start : addr;
+		uint64_t e = v->end < end ? v->end : end;
+		if (v->start > cur)
+			r = -ENOMEM;
+		cur = v->end;
+		if (v->flags & MAP_SHARED && !v->file)
+			continue; /* MADV_DONTNEED on shared anon leaves the data */
+		platform->advise(mm->as, s, e - s, MADV_DONTNEED);
+		if (v->file) {
+			/* Private file pages come back from the file. */
+			platform->protect(mm->as, s, e - s, PROT_READ | PROT_WRITE);
+			fill_from_file(mm, s, e - s, v->file, v->off + (s - v->start));
+			platform->protect(mm->as, s, e - s, v->prot);
+		}
+	}
+	if (cur < end)
+		r = -ENOMEM;
+	pthread_mutex_unlock(&mm->lock);
+	return r;
+}
+
+void mm_set_brk_base(struct mm *mm, uint64_t base)
+{
+	pthread_mutex_lock(&mm->lock);
+	mm->brk_base = mm->brk_cur = PAGE_ALIGN(base);
+	pthread_mutex_unlock(&mm->lock);
+}
+
+long mm_brk(struct mm *mm, uint64_t brk)
+{
+	uint64_t old_end, new_end;
+	long r;
+
+	pthread_mutex_lock(&mm->lock);
+	r = (long)mm->brk_cur;
+	if (brk < mm->brk_base || brk >= APP_ADDR_MAX)
+		goto out;
+	old_end = PAGE_ALIGN(mm->brk_cur);
+	new_end = PAGE_ALIGN(brk);
+	if (new_end > old_end) {
+		if (!range_free(mm, old_end, new_end) || vma_reserve(mm, 2) < 0)
+			goto out;
+		if (platform->map_anon(mm->as, old_end, new_end - old_end, PROT_READ | PROT_WRITE,
+				       0) < 0)
+			goto out;
+		struct vma v = {.start = old_end,
+				.end = new_end,
+				.prot = PROT_READ | PROT_WRITE,
+				.flags = MAP_PRIVATE | MAP_ANONYMOUS,
+				.name = "[heap]"};
+		int i = vma_find(mm, old_end);
+		vma_insert_at(mm, i, &v);
+		vma_merge_around(mm, i);
+	} else if (new_end < old_end) {
+		if (vma_unmap_range(mm, new_end, old_end) < 0)
+			goto out;
+		platform->unmap(mm->as, new_end, old_end - new_end);
+	}
+	mm->brk_cur = brk;
+	r = (long)brk;
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return r;
+}
+
+uint64_t mm_stack_top(struct mm *mm)
+{
+	return mm->stack_top;
+}
+
+void mm_set_mmap_base(struct mm *mm, uint64_t base)
+{
+	mm->mmap_base = base & PAGE_MASK;
+}
+
+void mm_set_args(struct mm *mm, uint64_t arg_start, uint64_t arg_end, uint64_t env_start,
+		 uint64_t env_end)
+{
+	mm->arg_start = arg_start;
+	mm->arg_end = arg_end;
+	mm->env_start = env_start;
+	mm->env_end = env_end;
+}
+
+void mm_get_args(struct mm *mm, uint64_t *arg_start, uint64_t *arg_end, uint64_t *env_start,
+		 uint64_t *env_end)
+{
+	*arg_start = mm->arg_start;
+	*arg_end = mm->arg_end;
+	*env_start = mm->env_start;
+	*env_end = mm->env_end;
+}
+
+char *mm_render_maps(struct mm *mm, size_t *lenp)
+{
+	size_t cap = 4096, len = 0;
+	char *out = malloc(cap);
+	char path[4096];
+
+	if (!out)
+		return NULL;
+	pthread_mutex_lock(&mm->lock);
+	for (int i = 0; i < mm->nvmas; i++) {
+		const struct vma *v = &mm->vmas[i];
+		uint64_t dev = 0, ino = 0;
+		const char *name = v->name ? v->name : "";
+		if (v->file) {
+			file_ids(v->file, &dev, &ino);
+			if (file_path(v->file, path, sizeof(path)) == 0)
+				name = path;
+		}
+		if (cap - len < 4096 + 200) {
+			char *n = realloc(out, cap * 2);
+			if (!n) {
+				free(out);
+				out = NULL;
+				break;
+			}
+			out = n;
+			cap *= 2;
+		}
+		int n = snprintf(out + len, cap - len, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu",
+				 (unsigned long)v->start, (unsigned long)v->end,
+				 v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
+				 v->prot & PROT_EXEC ? 'x' : '-',
+				 v->flags & MAP_SHARED ? 's' : 'p', (unsigned long)v->off,
+				 (unsigned)((dev >> 8) & 0xfff), (unsigned)(dev & 0xff),
+				 (unsigned long)ino);
+		if (n < 0)
+			continue;
+		len += (size_t)n;
+		if (*name) {
+			int pad = 73 - n;
+			n = snprintf(out + len, cap - len, "%*s%s", pad > 1 ? pad : 1, "", name);
+			if (n > 0)
+				len += (size_t)n;
+		}
+		out[len++] = '\n';
+		out[len] = 0;
+	}
+	pthread_mutex_unlock(&mm->lock);
+	if (out && lenp)
+		*lenp = len;
+	return out;
+}
+
+void mm_stats(struct mm *mm, uint64_t *vsize, uint64_t *rss)
+{
+	uint64_t total = 0;
+
+	pthread_mutex_lock(&mm->lock);
+	for (int i = 0; i < mm->nvmas; i++)
+		total += mm->vmas[i].end - mm->vmas[i].start;
+	pthread_mutex_unlock(&mm->lock);
+	*vsize = total;
+	*rss = total; /* an upper bound: the host does not tell us what is resident */
+}

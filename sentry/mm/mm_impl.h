@@ -1,0 +1,36 @@
+#ifndef SENTRY_MM_MM_IMPL_H
+#define SENTRY_MM_MM_IMPL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "mm/mm.h"
+#include "platform/platform.h"
+
+#undef PAGE_SIZE
+#undef PAGE_MASK
+#define PAGE_SIZE 4096ULL
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define PAGE_ALIGN(x) (((x) + PAGE_SIZE - 1) & PAGE_MASK)
+
+struct vma {
+	uint64_t start, end;
+	int prot;
+	int flags;          /* guest MAP_SHARED/MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN */
+	struct file *file;  /* referenced; NULL for anonymous */
+	uint64_t off;       /* file offset of start */
+	const char *name;   /* "[heap]", "[stack]" or NULL (static strings) */
+};
+
+struct mm {
+	pthread_mutex_t lock;
+	int refs;
+	struct platform_as *as;
+	struct vma *vmas; /* sorted, non-overlapping */
+	int nvmas, cap;
+	uint64_t brk_base, brk_cur;
+	uint64_t mmap_base, stack_top;
+	uint64_t arg_start, arg_end, env_start, env_end;
+};
+
+#endif

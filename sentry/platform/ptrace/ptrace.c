@@ -1,0 +1,413 @@
+/*
+ * The ptrace platform.
+ *
+ * Each address space is a host process started from the stub (a tiny static
+ * executable exec'd from a sealed memfd, so it inherits none of the sentry's
+ * memory or descriptors), then emptied of every mapping but the stub page.
+ * Each application thread is a host thread of that process, traced by the one
+ * sentry thread that runs it. Application syscalls stop with PTRACE_SYSEMU and
+ * are never executed by the host; the sentry changes host mappings by
+ * injecting syscalls at the stub's "syscall; int3".
+ *
+ * Memory is copied with process_vm_readv/writev, which stop at the first
+ * unmapped or protected page: that is how EFAULT is detected.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ptrace.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "platform/platform.h"
+#include "platform/ptrace/ptrace_impl.h"
+#include "util/log.h"
+
+extern const char stub_blob_start[], stub_blob_end[];
+
+static int stub_memfd = -1;
+static uint64_t stub_syscall_addr;
+static arch_regs stub_regs_template;
+static bool have_template;
+
+static long xptrace(long req, pid_t pid, void *addr, void *data)
+{
+	return syscall(SYS_ptrace, req, pid, addr, data);
+}
+
+static int ptrace_init(void)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)stub_blob_start;
+	size_t size = (size_t)(stub_blob_end - stub_blob_start);
+	uint64_t off;
+
+	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+		return -ENOEXEC;
+	/* "syscall; int3" sits just before the entry point (stub.S). */
+	stub_syscall_addr = eh->e_entry - 3;
+	off = stub_syscall_addr - APP_ADDR_MAX;
+	if (off + 3 > size || memcmp(stub_blob_start + off, "\x0f\x05\xcc", 3) != 0)
+		return -ENOEXEC;
+
+	stub_memfd = memfd_create("sentry-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (stub_memfd < 0)
+		return -errno;
+	if (write(stub_memfd, stub_blob_start, size) != (ssize_t)size)
+		return -EIO;
+	if (fcntl(stub_memfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
+						  F_SEAL_WRITE) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Wait for a stop of tid; returns the status or -errno. */
+static int wait_stop(pid_t tid)
+{
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(tid, &status, __WALL);
+		if (r == tid)
+			return status;
+		if (r < 0 && errno == EINTR)
+			continue;
+		return -ECHILD;
+	}
+}
+
+/*
+ * Run one host syscall in the address space. The thread used is the calling
+ * sentry thread's own stub thread in that address space. Returns the host
+ * result (-errno on failure).
+ */
+static long inject(struct platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		   uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	struct platform_thread *thr = platform_current();
+	arch_regs r;
+	int status;
+
+	if (!thr || thr->as != as || thr->dead)
+		return -ESRCH;
+	r = stub_regs_template;
+	r.rip = stub_syscall_addr;
+	r.rax = (uint64_t)nr;
+	r.orig_rax = (uint64_t)-1;
+	r.rdi = a0;
+	r.rsi = a1;
+	r.rdx = a2;
+	r.r10 = a3;
+	r.r8 = a4;
+	r.r9 = a5;
+	r.fs_base = 0;
+	r.gs_base = 0;
+	if (xptrace(PTRACE_SETREGS, thr->tid, NULL, &r) < 0)
+		goto dead;
+	for (;;) {
+		if (xptrace(PTRACE_CONT, thr->tid, NULL, NULL) < 0)
+			goto dead;
+		status = wait_stop(thr->tid);
+		if (status < 0 || !WIFSTOPPED(status))
+			goto dead;
+		if (WSTOPSIG(status) == SIGTRAP)
+			break;
+		/* Another signal (a kick): remember it and finish the syscall. */
+		if (WSTOPSIG(status) == PLATFORM_KICK_SIGNAL)
+			atomic_store(&thr->kick_pending, 1);
+	}
+	if (xptrace(PTRACE_GETREGS, thr->tid, NULL, &r) < 0)
+		goto dead;
+	if (r.rip != stub_syscall_addr + 3)
+		goto dead;
+	return (long)r.rax;
+dead:
+	thr->dead = true;
+	return -ESRCH;
+}
+
+static int ptrace_as_new(struct platform_as **asp, struct platform_thread **thrp)
+{
+	struct platform_as *as = calloc(1, sizeof(*as));
+	struct platform_thread *thr = calloc(1, sizeof(*thr));
+	char *const argv[] = {"sentry-stub", NULL};
+	char *const envp[] = {NULL};
+	int status;
+	pid_t pid;
+	long r;
+
+	if (!as || !thr) {
+		free(as);
+		free(thr);
+		return -ENOMEM;
+	}
+	/* vfork: the child only makes raw syscalls before it execs. */
+	pid = vfork();
+	if (pid == 0) {
+		syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		syscall(SYS_setsid);
+		syscall(SYS_close_range, 0, ~0U, CLOSE_RANGE_CLOEXEC);
+		if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) == 0)
+			syscall(SYS_execveat, stub_memfd, "", argv, envp, AT_EMPTY_PATH);
+		syscall(SYS_exit_group, 127);
+	}
+	if (pid < 0) {
+		r = -errno;
+		goto fail_free;
+	}
+	status = wait_stop(pid);
+	if (status < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
+		r = -ECHILD;
+		goto fail_kill;
+	}
+	if (xptrace(PTRACE_SETOPTIONS, pid, NULL,
+		    (void *)(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) < 0) {
+		r = -errno;
+		goto fail_kill;
+	}
+	if (!have_template) {
+		if (xptrace(PTRACE_GETREGS, pid, NULL, &stub_regs_template) < 0) {
+			r = -errno;
+			goto fail_kill;
+		}
+		have_template = true;
+	}
+	as->pid = pid;
+	as->refs = 1;
+	thr->tid = pid;
+	thr->as = as;
+	platform_set_current(thr);
+	/* Empty the address space: everything below and above the stub page. */
+	r = inject(as, SYS_munmap, 0, APP_ADDR_MAX, 0, 0, 0, 0);
+	if (r == 0)
+		r = inject(as, SYS_munmap, APP_ADDR_MAX + STUB_REGION_SIZE,
+			   0x7ffffffff000ULL - APP_ADDR_MAX - STUB_REGION_SIZE, 0, 0, 0, 0);
+	if (r < 0)
+		goto fail_kill;
+	*asp = as;
+	*thrp = thr;
+	return 0;
+fail_kill:
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, __WALL);
+fail_free:
+	platform_set_current(NULL);
+	free(as);
+	free(thr);
+	return (int)r;
+}
+
+static void ptrace_as_release(struct platform_as *as)
+{
+	int status;
+
+	if (!as)
+		return;
+	if (as->pid > 0) {
+		kill(as->pid, SIGKILL);
+		/* Reap it if it is our child; its threads are reaped by their tracers. */
+		while (waitpid(as->pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	free(as);
+}
+
+static int ptrace_map_anon(struct platform_as *as, uint64_t addr, uint64_t len, int prot,
+			   int shared)
+{
+	long r = inject(as, SYS_mmap, addr, len, (uint64_t)prot,
+			MAP_FIXED | MAP_ANONYMOUS | (shared ? MAP_SHARED : MAP_PRIVATE) |
+				MAP_NORESERVE,
+			(uint64_t)-1, 0);
+	if (r < 0)
+		return (int)r;
+	return (uint64_t)r == addr ? 0 : -EFAULT;
+}
+
+static int ptrace_map_fd(struct platform_as *as, uint64_t addr, uint64_t len, int prot, int flags,
+			 int host_fd, uint64_t off)
+{
+	return -ENOSYS;
+}
+
+static int ptrace_unmap(struct platform_as *as, uint64_t addr, uint64_t len)
+{
+	return (int)inject(as, SYS_munmap, addr, len, 0, 0, 0, 0);
+}
+
+static int ptrace_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot)
+{
+	return (int)inject(as, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
+}
+
+static int ptrace_remap(struct platform_as *as, uint64_t old, uint64_t oldlen, uint64_t new_,
+			uint64_t newlen)
+{
+	long r = inject(as, SYS_mremap, old, oldlen, newlen, MREMAP_MAYMOVE | MREMAP_FIXED,
+			new_, 0);
+	if (r < 0)
+		return (int)r;
+	return (uint64_t)r == new_ ? 0 : -EFAULT;
+}
+
+static int ptrace_advise(struct platform_as *as, uint64_t addr, uint64_t len, int advice)
+{
+	return (int)inject(as, SYS_madvise, addr, len, (uint64_t)advice, 0, 0, 0);
+}
+
+static ssize_t vm_copy(struct platform_as *as, void *local, uint64_t remote, size_t n, int write)
+{
+	size_t done = 0;
+
+	if (n == 0)
+		return 0;
+	/* Addresses above the application range are never the application's. */
+	if (remote >= APP_ADDR_MAX || n > APP_ADDR_MAX - remote) {
+		if (remote >= APP_ADDR_MAX)
+			return -EFAULT;
+		n = APP_ADDR_MAX - remote;
+	}
+	while (done < n) {
+		struct iovec l = {(char *)local + done, n - done};
+		struct iovec r = {(void *)(uintptr_t)(remote + done), n - done};
+		ssize_t k = write ? process_vm_writev(as->pid, &l, 1, &r, 1, 0)
+				  : process_vm_readv(as->pid, &l, 1, &r, 1, 0);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (k == 0)
+			break;
+		done += (size_t)k;
+	}
+	/* process_vm_* stops at a page it cannot access; retry nothing past it. */
+	if (done == 0)
+		return -EFAULT;
+	return (ssize_t)done;
+}
+
+static ssize_t ptrace_read(struct platform_as *as, void *dst, uint64_t src, size_t n)
+{
+	return vm_copy(as, dst, src, n, 0);
+}
+
+static ssize_t ptrace_write(struct platform_as *as, uint64_t dst, const void *src, size_t n)
+{
+	return vm_copy(as, (void *)src, dst, n, 1);
+}
+
+static int ptrace_run(struct platform_thread *thr, arch_regs *regs,
+		      struct platform_stop_info *info)
+{
+	int status, sig;
+
+	memset(info, 0, sizeof(*info));
+	if (thr->dead)
+		goto dead;
+	if (atomic_exchange(&thr->kick_pending, 0)) {
+		info->kind = PSTOP_INTERRUPT;
+		return 0;
+	}
+	if (xptrace(PTRACE_SETREGS, thr->tid, NULL, regs) < 0)
+		goto dead;
+	for (;;) {
+		if (xptrace(PTRACE_SYSEMU, thr->tid, NULL, NULL) < 0)
+			goto dead;
+		status = wait_stop(thr->tid);
+		if (status < 0 || !WIFSTOPPED(status))
+			goto dead;
+		sig = WSTOPSIG(status);
+		if (xptrace(PTRACE_GETREGS, thr->tid, NULL, regs) < 0)
+			goto dead;
+		if (sig == (SIGTRAP | 0x80)) {
+			info->kind = PSTOP_SYSCALL;
+			return 0;
+		}
+		if (xptrace(PTRACE_GETSIGINFO, thr->tid, NULL, &info->si) < 0)
+			goto dead;
+		if (sig == PLATFORM_KICK_SIGNAL && info->si.si_code == SI_TKILL &&
+		    info->si.si_pid == getpid()) {
+			info->kind = PSTOP_INTERRUPT;
+			return 0;
+		}
+		if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
+		     sig == SIGTRAP) &&
+		    info->si.si_code > 0) {
+			info->kind = PSTOP_FAULT;
+			return 0;
+		}
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU ||
+		    sig == SIGCONT)
+			continue; /* stops from outside do not reach the application */
+		info->kind = PSTOP_SIGNAL;
+		return 0;
+	}
+dead:
+	thr->dead = true;
+	info->kind = PSTOP_DEAD;
+	return -ESRCH;
+}
+
+static void ptrace_kick(struct platform_thread *thr)
+{
+	if (thr && !thr->dead && thr->as)
+		syscall(SYS_tgkill, thr->as->pid, thr->tid, PLATFORM_KICK_SIGNAL);
+}
+
+static void ptrace_thread_release(struct platform_thread *thr)
+{
+	if (platform_current() == thr)
+		platform_set_current(NULL);
+	free(thr);
+}
+
+static int ptrace_get_fpstate(struct platform_thread *thr, void *buf)
+{
+	struct iovec iov = {buf, PLATFORM_FPSTATE_SIZE};
+
+	if (xptrace(PTRACE_GETREGSET, thr->tid, (void *)NT_X86_XSTATE, &iov) == 0)
+		return (int)iov.iov_len;
+	if (xptrace(PTRACE_GETFPREGS, thr->tid, NULL, buf) == 0)
+		return 512;
+	return -errno;
+}
+
+static int ptrace_set_fpstate(struct platform_thread *thr, const void *buf)
+{
+	struct iovec iov = {(void *)buf, PLATFORM_FPSTATE_SIZE};
+
+	if (xptrace(PTRACE_SETREGSET, thr->tid, (void *)NT_X86_XSTATE, &iov) == 0)
+		return 0;
+	if (xptrace(PTRACE_SETFPREGS, thr->tid, NULL, (void *)buf) == 0)
+		return 0;
+	return -errno;
+}
+
+const struct platform_ops platform_ptrace = {
+	.name = "ptrace",
+	.init = ptrace_init,
+	.as_new = ptrace_as_new,
+	.as_release = ptrace_as_release,
+	.map_anon = ptrace_map_anon,
+	.map_fd = ptrace_map_fd,
+	.unmap = ptrace_unmap,
+	.protect = ptrace_protect,
+	.remap = ptrace_remap,
+	.advise = ptrace_advise,
+	.read = ptrace_read,
+	.write = ptrace_write,
+	.run = ptrace_run,
+	.kick = ptrace_kick,
+	.thread_release = ptrace_thread_release,
+	.get_fpstate = ptrace_get_fpstate,
+	.set_fpstate = ptrace_set_fpstate,
+	.fpstate_size = PLATFORM_FPSTATE_SIZE,
+};

@@ -1,0 +1,388 @@
+/* Process identity, exit, and the small process-control syscalls. */
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <asm/prctl.h>
+
+#include "kernel/kernel_impl.h"
+#include "mm/mm.h"
+#include "syscalls/syscalls.h"
+
+static _Noreturn void do_exit(struct task *t, int status, bool group)
+{
+	pthread_mutex_lock(&kernel.lock);
+	if (group || t->tg->nr_threads == 1)
+		tg_group_exit(t->tg, (status & 0xff) << 8);
+	pthread_mutex_unlock(&kernel.lock);
+	if (t->clear_child_tid && t->mm) {
+		uint32_t zero = 0;
+		copy_to_user(t, t->clear_child_tid, &zero, sizeof(zero));
+	}
+	task_exit_thread(t);
+}
+
+SYSCALL_DEFINE(exit)
+{
+	do_exit(t, (int)args->a[0], false);
+}
+
+SYSCALL_DEFINE(exit_group)
+{
+	do_exit(t, (int)args->a[0], true);
+}
+
+SYSCALL_DEFINE(getpid)
+{
+	return t->tg->tgid;
+}
+
+SYSCALL_DEFINE(gettid)
+{
+	return t->tid;
+}
+
+SYSCALL_DEFINE(getppid)
+{
+	long r;
+
+	pthread_mutex_lock(&kernel.lock);
+	r = t->tg->parent ? t->tg->parent->tgid : 0;
+	pthread_mutex_unlock(&kernel.lock);
+	return r;
+}
+
+SYSCALL_DEFINE(getuid)
+{
+	return t->creds.uid;
+}
+
+SYSCALL_DEFINE(geteuid)
+{
+	return t->creds.euid;
+}
+
+SYSCALL_DEFINE(getgid)
+{
+	return t->creds.gid;
+}
+
+SYSCALL_DEFINE(getegid)
+{
+	return t->creds.egid;
+}
+
+static long put_res_ids(struct task *t, const struct sysargs *args, uint32_t r, uint32_t e,
+			uint32_t s)
+{
+	int x;
+
+	if ((x = copy_to_user(t, args->a[0], &r, 4)) || (x = copy_to_user(t, args->a[1], &e, 4)) ||
+	    (x = copy_to_user(t, args->a[2], &s, 4)))
+		return x;
+	return 0;
+}
+
+SYSCALL_DEFINE(getresuid)
+{
+	return put_res_ids(t, args, t->creds.uid, t->creds.euid, t->creds.suid);
+}
+
+SYSCALL_DEFINE(getresgid)
+{
+	return put_res_ids(t, args, t->creds.gid, t->creds.egid, t->creds.sgid);
+}
+
+SYSCALL_DEFINE(getgroups)
+{
+	int size = (int)args->a[0];
+
+	if (size < 0)
+		return -EINVAL;
+	if (size == 0)
+		return t->creds.ngroups;
+	if (size < t->creds.ngroups)
+		return -EINVAL;
+	if (copy_to_user(t, args->a[1], t->creds.groups, (size_t)t->creds.ngroups * 4))
+		return -EFAULT;
+	return t->creds.ngroups;
+}
+
+/* set*id: only changes that keep the ids the task already has, or root's. */
+static long set_ids(struct task *t, uint32_t *real, uint32_t *eff, uint32_t *saved, uint32_t *fs,
+		    uint32_t id, int cap)
+{
+	if (id == (uint32_t)-1)
+		return -EINVAL;
+	if (creds_capable(&t->creds, cap)) {
+		*real = *eff = *saved = *fs = id;
+		return 0;
+	}
+	if (id != *real && id != *saved)
+		return -EPERM;
+	*eff = *fs = id;
+	return 0;
+}
+
+SYSCALL_DEFINE(setuid)
+{
+	long r = set_ids(t, &t->creds.uid, &t->creds.euid, &t->creds.suid, &t->creds.fsuid,
+			 (uint32_t)args->a[0], CAP_SETUID);
+	if (r == 0 && t->creds.euid != 0)
+		t->creds.cap_effective = 0;
+	if (r == 0 && t->creds.uid != 0 && t->creds.suid != 0)
+		t->creds.cap_permitted = 0;
+	return r;
+}
+
+SYSCALL_DEFINE(setgid)
+{
+	return set_ids(t, &t->creds.gid, &t->creds.egid, &t->creds.sgid, &t->creds.fsgid,
+		       (uint32_t)args->a[0], CAP_SETGID);
+}
+
+SYSCALL_DEFINE(getpgrp)
+{
+	return t->tg->pgid;
+}
+
+SYSCALL_DEFINE(getpgid)
+{
+	int pid = (int)args->a[0];
+	long r;
+
+	pthread_mutex_lock(&kernel.lock);
+	struct thread_group *tg = pid == 0 ? t->tg : tg_lookup(pid);
+	r = tg && !tg->zombie ? tg->pgid : -ESRCH;
+	pthread_mutex_unlock(&kernel.lock);
+	return r;
+}
+
+SYSCALL_DEFINE(getsid)
+{
+	int pid = (int)args->a[0];
+	long r;
+
+	pthread_mutex_lock(&kernel.lock);
+	struct thread_group *tg = pid == 0 ? t->tg : tg_lookup(pid);
+	r = tg && !tg->zombie ? tg->sid : -ESRCH;
+	pthread_mutex_unlock(&kernel.lock);
+	return r;
+}
+
+SYSCALL_DEFINE(setsid)
+{
+	long r;
+
+	pthread_mutex_lock(&kernel.lock);
+	if (t->tg->pgid == t->tg->tgid) {
+		r = -EPERM;
+	} else {
+		t->tg->sid = t->tg->pgid = t->tg->tgid;
+		r = t->tg->tgid;
+	}
+	pthread_mutex_unlock(&kernel.lock);
+	return r;
+}
+
+SYSCALL_DEFINE(setpgid)
+{
+	int pid = (int)args->a[0], pgid = (int)args->a[1];
+	long r = 0;
+
+	if (pgid < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&kernel.lock);
+	struct thread_group *tg = pid == 0 ? t->tg : tg_lookup(pid);
+	if (!tg || (tg != t->tg && tg->parent != t->tg))
+		r = -ESRCH;
+	else if (tg->sid == tg->tgid)
+		r = -EPERM;
+	else
+		tg->pgid = pgid ? pgid : tg->tgid;
+	pthread_mutex_unlock(&kernel.lock);
+	return r;
+}
+
+SYSCALL_DEFINE(set_tid_address)
+{
+	t->clear_child_tid = args->a[0];
+	return t->tid;
+}
+
+SYSCALL_DEFINE(set_robust_list)
+{
+	if (args->a[1] != 24) /* sizeof(struct robust_list_head) */
+		return -EINVAL;
+	t->robust_list = args->a[0];
+	t->robust_list_len = args->a[1];
+	return 0;
+}
+
+SYSCALL_DEFINE(get_robust_list)
+{
+	int pid = (int)args->a[0];
+	uint64_t head, len = 24;
+
+	if (pid != 0 && pid != t->tid)
+		return -ESRCH; /* other tasks' lists: not yet */
+	head = t->robust_list;
+	if (copy_to_user(t, args->a[1], &head, 8) || copy_to_user(t, args->a[2], &len, 8))
+		return -EFAULT;
+	return 0;
+}
+
+SYSCALL_DEFINE(arch_prctl)
+{
+	int code = (int)args->a[0];
+	uint64_t addr = args->a[1];
+
+	switch (code) {
+	case ARCH_SET_FS:
+		if (addr >= APP_ADDR_MAX)
+			return -EPERM;
+		t->regs.fs_base = addr;
+		return 0;
+	case ARCH_SET_GS:
+		if (addr >= APP_ADDR_MAX)
+			return -EPERM;
+		t->regs.gs_base = addr;
+		return 0;
+	case ARCH_GET_FS:
+		return copy_to_user(t, addr, &t->regs.fs_base, 8);
+	case ARCH_GET_GS:
+		return copy_to_user(t, addr, &t->regs.gs_base, 8);
+	case ARCH_GET_CPUID:
+		return 1;
+	case ARCH_SET_CPUID:
+		return -ENODEV;
+	default:
+		return -EINVAL;
+	}
+}
+
+SYSCALL_DEFINE(prctl)
+{
+	int op = (int)args->a[0];
+	char name[TASK_COMM_LEN];
+
+	switch (op) {
+	case PR_SET_NAME:
+		memset(name, 0, sizeof(name));
+		{
+			long n = strncpy_from_user(t, name, args->a[1], sizeof(name));
+			if (n == -EFAULT)
+				return -EFAULT;
+		}
+		name[TASK_COMM_LEN - 1] = 0;
+		memcpy(t->comm, name, sizeof(name));
+		return 0;
+	case PR_GET_NAME:
+		return copy_to_user(t, args->a[1], t->comm, TASK_COMM_LEN);
+	case PR_GET_DUMPABLE:
+		return 1;
+	case PR_SET_DUMPABLE:
+		return args->a[1] <= 1 ? 0 : -EINVAL;
+	case PR_SET_NO_NEW_PRIVS:
+		return args->a[1] == 1 && !args->a[2] && !args->a[3] && !args->a[4] ? 0 : -EINVAL;
+	case PR_GET_NO_NEW_PRIVS:
+		return 0;
+	case PR_GET_SECCOMP:
+		return 0;
+	case PR_CAPBSET_READ:
+		if (args->a[1] > 40)
+			return -EINVAL;
+		return (t->creds.cap_bounding >> args->a[1]) & 1;
+	case PR_GET_TIMERSLACK:
+		return 50000;
+	default:
+		return -EINVAL;
+	}
+}
+
+SYSCALL_DEFINE(kill)
+{
+	int pid = (int)args->a[0], sig = (int)args->a[1];
+	long r;
+
+	if (sig < 0 || sig >= KERNEL_NSIG)
+		return -EINVAL;
+	pthread_mutex_lock(&kernel.lock);
+	if (pid > 0) {
+		struct thread_group *tg = tg_lookup(pid);
+		r = tg && !tg->zombie ? signal_send_tg(tg, sig) : -ESRCH;
+	} else if (pid == 0 || pid == -1 || pid < -1) {
+		/* Process groups and "everyone": only our own process exists for us. */
+		int pg = pid == 0 ? t->tg->pgid : -pid;
+		if (pid == -1 || t->tg->pgid == pg)
+			r = signal_send_tg(t->tg, sig);
+		else
+			r = -ESRCH;
+	} else {
+		r = -ESRCH;
+	}
+	pthread_mutex_unlock(&kernel.lock);
+	return r;
+}
+
+static long do_tkill(struct task *t, int tgid, int tid, int sig)
+{
+	long r;
+
+	if (tid <= 0 || sig < 0 || sig >= KERNEL_NSIG)
+		return -EINVAL;
+	pthread_mutex_lock(&kernel.lock);
+	struct task *x = task_lookup(tid);
+	if (!x || (tgid > 0 && x->tg->tgid != tgid))
+		r = -ESRCH;
+	else
+		r = signal_send_task(x, sig);
+	pthread_mutex_unlock(&kernel.lock);
+	return r;
+}
+
+SYSCALL_DEFINE(tkill)
+{
+	return do_tkill(t, -1, (int)args->a[0], (int)args->a[1]);
+}
+
+SYSCALL_DEFINE(tgkill)
+{
+	if ((int)args->a[0] <= 0)
+		return -EINVAL;
+	return do_tkill(t, (int)args->a[0], (int)args->a[1], (int)args->a[2]);
+}
+
+SYSCALL_DEFINE(wait4)
+{
+	int options = (int)args->a[2];
+
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD))
+		return -EINVAL;
+	/* No fork yet: a process never has children of its own. */
+	return -ECHILD;
+}
+
+SYSCALL_DEFINE(futex)
+{
+	int op = (int)args->a[1] & FUTEX_CMD_MASK;
+
+	switch (op) {
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+		return 0; /* single-threaded: nobody waits */
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET: {
+		uint32_t v;
+		if (copy_from_user(t, &v, args->a[0], 4))
+			return -EFAULT;
+		if (v != (uint32_t)args->a[2])
+			return -EAGAIN;
+		return -ENOSYS; /* waiting needs other threads: not yet */
+	}
+	default:
+		return -ENOSYS;
+	}
+}
