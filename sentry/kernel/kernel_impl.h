@@ -31,6 +31,15 @@ void tg_put(struct thread_group *tg); /* kernel.lock held */
 /* Signals. kernel.lock held. */
 int signal_send_tg(struct thread_group *tg, int sig);
 int signal_send_task(struct task *t, int sig);
+/* With the siginfo the receiver will see (t NULL: process-directed). */
+int signal_send_info(struct thread_group *tg, struct task *t, int sig,
+		     const struct pending_siginfo *pi);
+/* Deliver the next pending unblocked signal (on the task's thread): default
+ * action, or a frame for its handler. in_syscall: regs.rax holds a syscall
+ * result that may be a restart code. */
+void signal_deliver(struct task *t, bool in_syscall);
+/* A synchronous fault (SIGSEGV, ...) with its si_code and address. */
+void signal_force_fault(struct task *t, int sig, int code, uint64_t addr);
 /* Start a group exit with a wait status (as wait4 reports it). kernel.lock held. */
 void tg_group_exit(struct thread_group *tg, int wait_status);
 /* Default action of a signal. */

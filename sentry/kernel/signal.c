@@ -1,8 +1,9 @@
 /*
  * Signals: generation and default actions.
  *
- * Delivery to application handlers (signal frames) is not implemented yet:
- * a signal whose handler is installed is left pending and reported once.
+ * A signal is queued (one instance per number) unless its action decides
+ * its fate at once: SIGKILL, an ignored signal, or an unblocked signal whose
+ * default action terminates or is ignored. Frames: kernel/signal_frame.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -50,9 +51,23 @@ void tg_group_exit(struct thread_group *tg, int wait_status)
 		task_interrupt(t);
 }
 
-static int signal_send(struct thread_group *tg, struct task *t, int sig)
+static bool blocked_everywhere(struct thread_group *tg, struct task *t, int sig)
+{
+	uint64_t bit = 1ULL << (sig - 1);
+
+	if (t)
+		return t->sigmask & bit;
+	for (struct task *x = tg->leader; x; x = x->next_in_tg)
+		if (!x->exited && !(x->sigmask & bit))
+			return false;
+	return true;
+}
+
+static int signal_send(struct thread_group *tg, struct task *t, int sig,
+		       const struct pending_siginfo *pi)
 {
 	struct k_sigaction *act;
+	struct task *target;
 
 	if (sig < 0 || sig >= KERNEL_NSIG)
 		return -EINVAL;
@@ -65,9 +80,10 @@ static int signal_send(struct thread_group *tg, struct task *t, int sig)
 		tg_group_exit(tg, SIGKILL);
 		return 0;
 	}
-	if (act->handler == (uint64_t)(uintptr_t)SIG_IGN)
+	bool blocked = blocked_everywhere(tg, t, sig);
+	if (act->handler == (uint64_t)(uintptr_t)SIG_IGN && !blocked)
 		return 0;
-	if (act->handler == (uint64_t)(uintptr_t)SIG_DFL) {
+	if (act->handler == (uint64_t)(uintptr_t)SIG_DFL && !blocked) {
 		enum sig_default d = signal_default_action(sig);
 		if (d == SIGDFL_IGNORE || d == SIGDFL_CONT || d == SIGDFL_STOP)
 			return 0; /* job control stops: not yet */
@@ -77,21 +93,31 @@ static int signal_send(struct thread_group *tg, struct task *t, int sig)
 		tg_group_exit(tg, sig | (d == SIGDFL_CORE ? 0x80 : 0));
 		return 0;
 	}
+	target = t ? t : tg->leader;
 	if (t)
 		t->pending |= 1ULL << (sig - 1);
 	else
 		tg->shared_pending |= 1ULL << (sig - 1);
+	if (target && pi)
+		target->pending_info[sig] = *pi;
 	for (struct task *x = t ? t : tg->leader; x; x = t ? NULL : x->next_in_tg)
-		task_interrupt(x);
+		if (!x->exited && !(x->sigmask & (1ULL << (sig - 1))))
+			task_interrupt(x);
 	return 0;
 }
 
 int signal_send_tg(struct thread_group *tg, int sig)
 {
-	return signal_send(tg, NULL, sig);
+	return signal_send(tg, NULL, sig, NULL);
 }
 
 int signal_send_task(struct task *t, int sig)
 {
-	return signal_send(t->tg, t, sig);
+	return signal_send(t->tg, t, sig, NULL);
+}
+
+int signal_send_info(struct thread_group *tg, struct task *t, int sig,
+		     const struct pending_siginfo *pi)
+{
+	return signal_send(t ? t->tg : tg, t, sig, pi);
 }

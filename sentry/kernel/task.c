@@ -95,35 +95,22 @@ static void task_syscall(struct task *t)
 	long nr = (long)t->regs.orig_rax;
 	long ret = syscall_dispatch(t, nr, &a);
 
-	if (ret == -EJUSTRETURN)
+	if (ret == -EJUSTRETURN) {
+		if (t->tg->exiting || task_has_pending_signal(t))
+			signal_deliver(t, false);
 		return;
-	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND ||
-	    ret == -ERESTART_RESTARTBLOCK) {
-		/* No handler runs yet, so every interrupted call restarts. */
-		if (ret == -ERESTART_RESTARTBLOCK)
-			ret = -EINTR;
-		else {
-			t->regs.rax = t->regs.orig_rax;
-			t->regs.rip -= 2;
-			return;
-		}
 	}
 	t->regs.rax = (uint64_t)ret;
+	/* Restart codes never reach the application: signal_deliver decides. */
+	if (task_has_pending_signal(t) || (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK))
+		signal_deliver(t, true);
 }
 
-/* A synchronous fault with no handler kills the process like Linux. */
+/* A synchronous fault: to its handler, or the process dies of it. */
 static void task_fault(struct task *t, const struct platform_stop_info *info)
 {
-	int sig = info->si.si_signo;
-
-	pthread_mutex_lock(&kernel.lock);
-	struct k_sigaction *act = &t->tg->sigactions[sig];
-	if (act->handler != (uint64_t)(uintptr_t)SIG_DFL &&
-	    act->handler != (uint64_t)(uintptr_t)SIG_IGN)
-		log_warn("pid %d: %s with a handler installed: handlers not supported yet",
-			 t->tid, strsignal(sig));
-	tg_group_exit(t->tg, sig | (signal_default_action(sig) == SIGDFL_CORE ? 0x80 : 0));
-	pthread_mutex_unlock(&kernel.lock);
+	signal_force_fault(t, info->si.si_signo, info->si.si_code,
+			   (uint64_t)(uintptr_t)info->si.si_addr);
 }
 
 void task_run_loop(struct task *t)
@@ -132,20 +119,9 @@ void task_run_loop(struct task *t)
 
 	for (;;) {
 		if (atomic_exchange(&t->interrupted, 0) || t->tg->exiting) {
-			pthread_mutex_lock(&kernel.lock);
-			bool exiting = t->tg->exiting;
-			uint64_t pend = (t->pending | t->tg->shared_pending) & ~t->sigmask;
-			if (pend) {
-				static bool warned;
-				if (!warned)
-					log_warn("signal handlers are not supported yet; "
-						 "pending signals dropped");
-				warned = true;
-				t->pending &= ~pend;
-				t->tg->shared_pending &= ~pend;
-			}
-			pthread_mutex_unlock(&kernel.lock);
-			if (exiting)
+			if (!t->tg->exiting)
+				signal_deliver(t, false);
+			if (t->tg->exiting)
 				task_exit_thread(t);
 		}
 		platform->run(t->pthr, &t->regs, &info);

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "kernel/creds.h"
+#include "kernel/strace.h"
 #include "platform/platform.h"
 
 struct mm;
@@ -77,6 +78,15 @@ struct task {
 	uint64_t robust_list, robust_list_len;
 	sigset64_t sigmask;           /* own */
 	sigset64_t pending;           /* kernel.lock */
+	/* What the application sees of each pending signal (kernel.lock). */
+	struct pending_siginfo {
+		int32_t code, pid, uid, status;
+		uint64_t addr;
+	} pending_info[KERNEL_NSIG];
+	struct {
+		uint64_t sp, size;
+		int32_t flags;
+	} altstack;                   /* own */
 	atomic_int interrupted;       /* set by task_interrupt() */
 
 	pthread_t thread;
@@ -84,6 +94,7 @@ struct task {
 
 	/* --strace state */
 	bool strace;
+	struct strace_state strace_st; /* own: see kernel/strace.h */
 };
 
 /* The calling sentry thread's task (NULL on the init thread). */

@@ -309,15 +309,17 @@ SYSCALL_DEFINE(kill)
 
 	if (sig < 0 || sig >= KERNEL_NSIG)
 		return -EINVAL;
+	struct pending_siginfo pi = {.code = SI_USER, .pid = t->tg->tgid, .uid = (int)t->creds.uid};
+
 	pthread_mutex_lock(&kernel.lock);
 	if (pid > 0) {
 		struct thread_group *tg = tg_lookup(pid);
-		r = tg && !tg->zombie ? signal_send_tg(tg, sig) : -ESRCH;
+		r = tg && !tg->zombie ? signal_send_info(tg, NULL, sig, &pi) : -ESRCH;
 	} else if (pid == 0 || pid == -1 || pid < -1) {
 		/* Process groups and "everyone": only our own process exists for us. */
 		int pg = pid == 0 ? t->tg->pgid : -pid;
 		if (pid == -1 || t->tg->pgid == pg)
-			r = signal_send_tg(t->tg, sig);
+			r = signal_send_info(t->tg, NULL, sig, &pi);
 		else
 			r = -ESRCH;
 	} else {
@@ -329,6 +331,7 @@ SYSCALL_DEFINE(kill)
 
 static long do_tkill(struct task *t, int tgid, int tid, int sig)
 {
+	struct pending_siginfo pi = {.code = SI_TKILL, .pid = t->tg->tgid, .uid = (int)t->creds.uid};
 	long r;
 
 	if (tid <= 0 || sig < 0 || sig >= KERNEL_NSIG)
@@ -338,7 +341,7 @@ static long do_tkill(struct task *t, int tgid, int tid, int sig)
 	if (!x || (tgid > 0 && x->tg->tgid != tgid))
 		r = -ESRCH;
 	else
-		r = signal_send_task(x, sig);
+		r = signal_send_info(NULL, x, sig, &pi);
 	pthread_mutex_unlock(&kernel.lock);
 	return r;
 }

@@ -1,6 +1,6 @@
 /*
- * Signal dispositions and masks. Handlers are recorded; delivering them
- * (signal frames, rt_sigreturn) is the process-model work still to come.
+ * Signal dispositions, masks and the alternate stack. Frames and
+ * rt_sigreturn are in kernel/signal_frame.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -76,34 +76,39 @@ struct guest_stack {
 	uint64_t ss_size;
 };
 
-static __thread struct guest_stack altstack = {0, SS_DISABLE, 0, 0};
+#define SS_AUTODISARM_ (1U << 31)
 
 SYSCALL_DEFINE(sigaltstack)
 {
-	struct guest_stack ns, os = altstack;
+	struct guest_stack ns, os;
+	uint64_t sp = t->regs.rsp;
+	bool on = t->altstack.size && sp > t->altstack.sp && sp - t->altstack.sp <= t->altstack.size;
 
+	os.ss_sp = t->altstack.sp;
+	os.ss_size = t->altstack.size;
+	os.ss_flags = t->altstack.size ? (on ? SS_ONSTACK : 0) | (t->altstack.flags & SS_AUTODISARM_)
+				       : SS_DISABLE;
+	os.pad = 0;
 	if (args->a[0]) {
 		if (copy_from_user(t, &ns, args->a[0], sizeof(ns)))
 			return -EFAULT;
-		if (ns.ss_flags & ~(SS_DISABLE | (1U << 31) /* SS_AUTODISARM */))
+		if (on)
+			return -EPERM;
+		int mode = ns.ss_flags & ~(int32_t)SS_AUTODISARM_;
+		if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK)
 			return -EINVAL;
-		if (!(ns.ss_flags & SS_DISABLE) && ns.ss_size < (uint64_t)MINSIGSTKSZ)
-			return -ENOMEM;
-		if (ns.ss_flags & SS_DISABLE)
-			ns.ss_sp = ns.ss_size = 0;
-		altstack = ns;
+		if (mode == SS_DISABLE) {
+			t->altstack.sp = t->altstack.size = 0;
+			t->altstack.flags = SS_DISABLE;
+		} else {
+			if (ns.ss_size < (uint64_t)MINSIGSTKSZ)
+				return -ENOMEM;
+			t->altstack.sp = ns.ss_sp;
+			t->altstack.size = ns.ss_size;
+			t->altstack.flags = ns.ss_flags & (int32_t)SS_AUTODISARM_;
+		}
 	}
 	if (args->a[1] && copy_to_user(t, args->a[1], &os, sizeof(os)))
 		return -EFAULT;
 	return 0;
-}
-
-SYSCALL_DEFINE(rt_sigreturn)
-{
-	/* No frames are built yet, so no legitimate caller exists: like a bad
-	 * frame on Linux, the process is killed with SIGSEGV. */
-	pthread_mutex_lock(&kernel.lock);
-	tg_group_exit(t->tg, SIGSEGV | 0x80);
-	pthread_mutex_unlock(&kernel.lock);
-	return -EINTR;
 }

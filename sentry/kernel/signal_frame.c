@@ -1,0 +1,313 @@
+/*
+ * Delivering signals to application handlers: the x86_64 rt_sigframe, built
+ * by the sentry on the application's stack exactly as Linux lays it out, and
+ * rt_sigreturn, which restores what the frame holds (after checking it: the
+ * frame is application memory and so hostile).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/kernel_impl.h"
+#include "mm/mm.h"
+#include "syscalls/syscalls.h"
+#include "util/log.h"
+
+/* Guest ABI (arch/x86/include/uapi/asm/sigcontext.h, ucontext.h). */
+struct guest_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate;
+	uint64_t reserved1[8];
+};
+
+struct guest_ucontext {
+	uint64_t uc_flags;
+	uint64_t uc_link;
+	uint64_t ss_sp;
+	int32_t ss_flags;
+	int32_t pad;
+	uint64_t ss_size;
+	struct guest_sigcontext mc;
+	uint64_t sigmask;
+};
+
+struct guest_siginfo {
+	int32_t si_signo, si_errno, si_code, pad;
+	union {
+		struct {
+			int32_t pid;
+			uint32_t uid;
+			int32_t status;
+		} kill;
+		uint64_t addr;
+		char raw[112];
+	} u;
+};
+
+struct guest_rt_sigframe {
+	uint64_t pretcode;
+	struct guest_ucontext uc;
+	struct guest_siginfo info;
+};
+
+_Static_assert(sizeof(struct guest_sigcontext) == 256, "sigcontext");
+_Static_assert(sizeof(struct guest_siginfo) == 128, "siginfo");
+_Static_assert(offsetof(struct guest_rt_sigframe, info) == 8 + 304, "rt_sigframe");
+
+#define SA_RESTORER_ 0x04000000
+#define UC_FP_XSTATE 0x1
+#define UC_SIGCONTEXT_SS 0x2
+#define UC_STRICT_RESTORE_SS 0x4
+#define FP_XSTATE_MAGIC2 0x46505845U
+#define FIX_EFLAGS 0x40dd5UL /* AC|OF|DF|TF|SF|ZF|AF|PF|CF|RF as Linux allows */
+#define SS_AUTODISARM_ (1U << 31)
+#define UNBLOCKABLE ((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))
+
+static bool on_altstack(struct task *t, uint64_t sp)
+{
+	return t->altstack.size && sp > t->altstack.sp && sp - t->altstack.sp <= t->altstack.size;
+}
+
+/* Build the frame and point the registers at the handler. 0 or -EFAULT. */
+static int setup_frame(struct task *t, int sig, const struct k_sigaction *act,
+		       const struct pending_siginfo *pi)
+{
+	struct guest_rt_sigframe f;
+	uint64_t sp = t->regs.rsp, fp_addr, frame;
+	char *fpbuf = NULL;
+	int fpsize = 0;
+
+	if ((act->flags & SA_ONSTACK) && t->altstack.size && !on_altstack(t, sp))
+		sp = t->altstack.sp + t->altstack.size;
+	else
+		sp -= 128; /* the red zone */
+	if (platform->get_fpstate) {
+		fpbuf = calloc(1, platform->fpstate_size + 4);
+		if (fpbuf)
+			fpsize = platform->get_fpstate(t->pthr, fpbuf);
+	}
+	if (fpsize > 0) {
+		uint32_t magic2 = FP_XSTATE_MAGIC2;
+		memcpy(fpbuf + fpsize, &magic2, 4);
+		sp = (sp - (uint64_t)fpsize - 4) & ~63ULL;
+		fp_addr = sp;
+	} else {
+		fp_addr = 0;
+	}
+	frame = ((sp - sizeof(f)) & ~15ULL) - 8;
+
+	memset(&f, 0, sizeof(f));
+	f.pretcode = act->restorer;
+	f.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fpsize > 512 ? UC_FP_XSTATE : 0);
+	f.uc.ss_sp = t->altstack.sp;
+	f.uc.ss_size = t->altstack.size;
+	f.uc.ss_flags = t->altstack.size ? (on_altstack(t, t->regs.rsp) ? SS_ONSTACK : 0)
+					 : SS_DISABLE;
+	struct guest_sigcontext *mc = &f.uc.mc;
+	const arch_regs *r = &t->regs;
+	mc->r8 = r->r8, mc->r9 = r->r9, mc->r10 = r->r10, mc->r11 = r->r11;
+	mc->r12 = r->r12, mc->r13 = r->r13, mc->r14 = r->r14, mc->r15 = r->r15;
+	mc->rdi = r->rdi, mc->rsi = r->rsi, mc->rbp = r->rbp, mc->rbx = r->rbx;
+	mc->rdx = r->rdx, mc->rax = r->rax, mc->rcx = r->rcx, mc->rsp = r->rsp;
+	mc->rip = r->rip, mc->eflags = r->eflags;
+	mc->cs = (uint16_t)r->cs, mc->ss = (uint16_t)r->ss;
+	mc->oldmask = t->sigmask;
+	mc->fpstate = fp_addr;
+	if (sig == SIGSEGV || sig == SIGBUS) {
+		mc->cr2 = pi->addr;
+		mc->trapno = sig == SIGSEGV ? 14 : 0;
+		mc->err = 4 | 2; /* user-mode write: the host does not tell us more */
+	}
+	f.uc.sigmask = t->sigmask;
+	f.info.si_signo = sig;
+	f.info.si_code = pi->code;
+	if (pi->code <= 0 || sig == SIGCHLD) {
+		f.info.u.kill.pid = pi->pid;
+		f.info.u.kill.uid = (uint32_t)pi->uid;
+		f.info.u.kill.status = pi->status;
+	} else {
+		f.info.u.addr = pi->addr;
+	}
+
+	if ((fp_addr && mm_write(t->mm, fp_addr, fpbuf, (size_t)fpsize + 4)) ||
+	    mm_write(t->mm, frame, &f, sizeof(f))) {
+		free(fpbuf);
+		return -EFAULT;
+	}
+	free(fpbuf);
+
+	t->regs.rsp = frame;
+	t->regs.rip = act->handler;
+	t->regs.rdi = (uint64_t)sig;
+	t->regs.rsi = frame + offsetof(struct guest_rt_sigframe, info);
+	t->regs.rdx = frame + offsetof(struct guest_rt_sigframe, uc);
+	t->regs.rax = 0;
+	t->regs.eflags &= ~(0x100UL | 0x400UL); /* TF, DF clear in the handler */
+	t->regs.orig_rax = (uint64_t)-1;
+	return 0;
+}
+
+static int lowest_signal(uint64_t set)
+{
+	/* Synchronous signals first, as Linux does. */
+	static const int sync_sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSYS};
+	for (size_t i = 0; i < sizeof(sync_sigs) / sizeof(sync_sigs[0]); i++)
+		if (set & (1ULL << (sync_sigs[i] - 1)))
+			return sync_sigs[i];
+	return set ? __builtin_ctzll(set) + 1 : 0;
+}
+
+/* Rewind or fail an interrupted syscall (rax holds its result). */
+static void fix_restart(struct task *t, const struct k_sigaction *act)
+{
+	long ret = (long)t->regs.rax;
+
+	switch (ret) {
+	case -ERESTARTNOHAND:
+	case -ERESTART_RESTARTBLOCK:
+		if (act) {
+			t->regs.rax = (uint64_t)-EINTR;
+			return;
+		}
+		break;
+	case -ERESTARTSYS:
+		if (act && !(act->flags & SA_RESTART)) {
+			t->regs.rax = (uint64_t)-EINTR;
+			return;
+		}
+		break;
+	case -ERESTARTNOINTR:
+		break;
+	default:
+		return;
+	}
+	if (ret == -ERESTART_RESTARTBLOCK) {
+		t->regs.rax = (uint64_t)-EINTR; /* restart_syscall is not served yet */
+		return;
+	}
+	t->regs.rax = t->regs.orig_rax;
+	t->regs.rip -= 2;
+}
+
+void signal_deliver(struct task *t, bool in_syscall)
+{
+	struct k_sigaction act;
+	struct pending_siginfo pi;
+	int sig;
+
+	pthread_mutex_lock(&kernel.lock);
+	for (;;) {
+		uint64_t own = t->pending & ~t->sigmask;
+		uint64_t shared = t->tg->shared_pending & ~t->sigmask;
+		sig = lowest_signal(own ? own : shared);
+		if (!sig)
+			break;
+		if (own)
+			t->pending &= ~(1ULL << (sig - 1));
+		else
+			t->tg->shared_pending &= ~(1ULL << (sig - 1));
+		pi = t->pending_info[sig];
+		act = t->tg->sigactions[sig];
+		if (act.handler == (uint64_t)(uintptr_t)SIG_IGN)
+			continue;
+		if (act.handler == (uint64_t)(uintptr_t)SIG_DFL) {
+			enum sig_default d = signal_default_action(sig);
+			if (d == SIGDFL_IGNORE || d == SIGDFL_CONT || d == SIGDFL_STOP ||
+			    (t->tg->tgid == 1 && sig != SIGKILL))
+				continue;
+			tg_group_exit(t->tg, sig | (d == SIGDFL_CORE ? 0x80 : 0));
+			pthread_mutex_unlock(&kernel.lock);
+			return;
+		}
+		if (act.flags & SA_RESETHAND)
+			memset(&t->tg->sigactions[sig], 0, sizeof(act));
+		break;
+	}
+	pthread_mutex_unlock(&kernel.lock);
+
+	if (in_syscall)
+		fix_restart(t, sig ? &act : NULL);
+	if (!sig)
+		return;
+	if (!(act.flags & SA_RESTORER_) || setup_frame(t, sig, &act, &pi) < 0) {
+		/* No way to return or no room for the frame: SIGSEGV, as Linux. */
+		pthread_mutex_lock(&kernel.lock);
+		tg_group_exit(t->tg, SIGSEGV | 0x80);
+		pthread_mutex_unlock(&kernel.lock);
+		return;
+	}
+	t->sigmask |= act.mask;
+	if (!(act.flags & SA_NODEFER))
+		t->sigmask |= 1ULL << (sig - 1);
+	t->sigmask &= ~UNBLOCKABLE;
+	if (t->altstack.flags & SS_AUTODISARM_) {
+		t->altstack.sp = t->altstack.size = 0;
+		t->altstack.flags = SS_DISABLE;
+	}
+}
+
+/* A synchronous fault: delivered to its handler, or fatal. */
+void signal_force_fault(struct task *t, int sig, int code, uint64_t addr)
+{
+	pthread_mutex_lock(&kernel.lock);
+	struct k_sigaction *act = &t->tg->sigactions[sig];
+	bool blocked = t->sigmask & (1ULL << (sig - 1));
+	if (blocked || act->handler == (uint64_t)(uintptr_t)SIG_IGN ||
+	    act->handler == (uint64_t)(uintptr_t)SIG_DFL) {
+		/* Linux's force_sig: a blocked or ignored fault kills. */
+		tg_group_exit(t->tg, sig | (signal_default_action(sig) == SIGDFL_CORE ? 0x80 : 0));
+	} else {
+		t->pending |= 1ULL << (sig - 1);
+		t->pending_info[sig] = (struct pending_siginfo){.code = code, .addr = addr};
+	}
+	pthread_mutex_unlock(&kernel.lock);
+	signal_deliver(t, false);
+}
+
+SYSCALL_DEFINE(rt_sigreturn)
+{
+	struct guest_rt_sigframe f;
+	uint64_t frame = t->regs.rsp - 8;
+	arch_regs *r = &t->regs;
+
+	if (mm_read(t->mm, &f, frame, sizeof(f)))
+		goto bad;
+	const struct guest_sigcontext *mc = &f.uc.mc;
+	r->r8 = mc->r8, r->r9 = mc->r9, r->r10 = mc->r10, r->r11 = mc->r11;
+	r->r12 = mc->r12, r->r13 = mc->r13, r->r14 = mc->r14, r->r15 = mc->r15;
+	r->rdi = mc->rdi, r->rsi = mc->rsi, r->rbp = mc->rbp, r->rbx = mc->rbx;
+	r->rdx = mc->rdx, r->rax = mc->rax, r->rcx = mc->rcx, r->rsp = mc->rsp;
+	r->rip = mc->rip;
+	r->eflags = (r->eflags & ~FIX_EFLAGS) | (mc->eflags & FIX_EFLAGS);
+	r->cs = 0x33;
+	r->ss = 0x2b;
+	r->orig_rax = (uint64_t)-1;
+	t->sigmask = f.uc.sigmask & ~UNBLOCKABLE;
+	if (mc->fpstate) {
+		char *buf = calloc(1, platform->fpstate_size);
+		int size = buf ? platform->get_fpstate(t->pthr, buf) : -1;
+		/* Read back as much as the platform's state holds, then install it. */
+		if (size <= 0 || mm_read(t->mm, buf, mc->fpstate, (size_t)size) ||
+		    platform->set_fpstate(t->pthr, buf) < 0) {
+			free(buf);
+			goto bad;
+		}
+		free(buf);
+	}
+	/* sigaltstack as the frame says (restore_altstack). */
+	if (!(f.uc.ss_flags & SS_DISABLE) && f.uc.ss_size) {
+		t->altstack.sp = f.uc.ss_sp;
+		t->altstack.size = f.uc.ss_size;
+	}
+	return -EJUSTRETURN;
+bad:
+	pthread_mutex_lock(&kernel.lock);
+	tg_group_exit(t->tg, SIGSEGV | 0x80);
+	pthread_mutex_unlock(&kernel.lock);
+	return -EJUSTRETURN;
+}
