@@ -62,4 +62,14 @@ int gofer_statfs(struct gofer_client *gc, gofer_fid fid, struct gofer_statfs *st
 /* Release a fid. */
 void gofer_clunk(struct gofer_client *gc, gofer_fid fid);
 
+/* Like gofer_spawn but returns the raw connected socket (or -errno), for
+ * tests that speak the protocol directly. */
+int gofer_spawn_fd(const char *gofer_path, const char *root, bool rw, pid_t *pid, char *err,
+		   size_t errlen);
+/* VERSION handshake (gofer_spawn does it); *flags gets GOFER_VF_* (which
+ * confinement steps took effect in the gofer). */
+int gofer_version(struct gofer_client *gc, uint32_t *flags);
+/* GOFER_VF_* flags from the last VERSION handshake. */
+uint32_t gofer_client_flags(struct gofer_client *gc);
+
 #endif

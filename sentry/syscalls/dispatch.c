@@ -9,7 +9,7 @@
 #include "syscalls/dispatch.h"
 #include "util/log.h"
 
-/* Each unimplemented syscall is reported once. */
+/* Each unimplemented syscall is reported once (shown with --debug). */
 static atomic_uchar reported[SYSCALL_TABLE_SIZE + 1];
 
 static bool is_write_family(long nr)
@@ -36,7 +36,7 @@ long syscall_dispatch(struct task *t, long nr, const struct sysargs *a)
 			const char *name = slot < SYSCALL_TABLE_SIZE && syscall_table[slot].name
 						   ? syscall_table[slot].name
 						   : "?";
-			log_warn("unsupported syscall %ld (%s): ENOSYS", nr, name);
+			log_info("unsupported syscall %ld (%s): ENOSYS", nr, name);
 		}
 		ret = -ENOSYS;
 	}
