@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "cli/confine.h"
 #define HAVE_CONFINE 1
 #endif
+#include "fs/fs.h"
 #include "fs/gofer_client.h"
 #include "kernel/kernel_impl.h"
 #include "platform/platform.h"
@@ -26,8 +28,23 @@
 
 extern char **environ;
 
-/* Optional parts registered by other subsystems (weak until they exist). */
-void procfs_boot_snapshot(void) __attribute__((weak));
+/*
+ * glibc loads libgcc_s the first time a thread exits (for unwinding), which
+ * would be after confinement, when no host path can be opened. Exit one
+ * thread at boot so the library is already there.
+ */
+static void *exit_once(void *arg)
+{
+	pthread_exit(arg);
+}
+
+static void preload_thread_exit(void)
+{
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, exit_once, NULL) == 0)
+		pthread_join(th, NULL);
+}
 
 static void run_usage(FILE *out)
 {
@@ -57,7 +74,8 @@ static char *gofer_path(char *buf, size_t size)
 	const char *env = getenv("SENTRY_GOFER");
 
 	if (env && *env) {
-		snprintf(buf, size, "%s", env);
+		if (snprintf(buf, size, "%s", env) >= (int)size)
+			return NULL;
 		return buf;
 	}
 	if (n <= 0)
@@ -68,11 +86,9 @@ static char *gofer_path(char *buf, size_t size)
 		return NULL;
 	*slash = 0;
 	/* Installed side by side, or the build tree's layout. */
-	snprintf(buf, size, "%s/gofer", self);
-	if (access(buf, X_OK) == 0)
+	if (snprintf(buf, size, "%s/gofer", self) < (int)size && access(buf, X_OK) == 0)
 		return buf;
-	snprintf(buf, size, "%s/../gofer/gofer", self);
-	if (access(buf, X_OK) == 0)
+	if (snprintf(buf, size, "%s/../gofer/gofer", self) < (int)size && access(buf, X_OK) == 0)
 		return buf;
 	return NULL;
 }
@@ -216,8 +232,8 @@ int cmd_run(int argc, char **argv)
 		log_err("cannot start the gofer for %s: %s", root, err);
 		return 125;
 	}
-	if (procfs_boot_snapshot)
-		procfs_boot_snapshot();
+	procfs_boot_snapshot();
+	preload_thread_exit();
 	struct vfs_boot_config vcfg = {.gofer = gc, .overlay = !rw, .rw = rw, .cwd = cwd};
 	r = vfs_boot(&vcfg);
 	if (r < 0) {
@@ -226,7 +242,7 @@ int cmd_run(int argc, char **argv)
 	}
 #ifdef HAVE_CONFINE
 	{
-		struct confine_config ccfg = {0};
+		struct confine_config ccfg = {.network_none = true};
 		if (sentry_confine(&ccfg, err, sizeof(err)) < 0) {
 			log_err("cannot confine the sentry: %s", err);
 			return 125;

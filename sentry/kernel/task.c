@@ -171,10 +171,14 @@ int task_exec(struct task *t, const char *path, char **argv, char **envp, char *
 	}
 	/* The loader works through the new address space. */
 	platform_set_current(pthr);
+	pthread_mutex_lock(&kernel.lock);
 	t->mm = mm;
+	pthread_mutex_unlock(&kernel.lock);
 	r = loader_load(t, mm, &la, res, err, errlen);
 	if (r < 0) {
+		pthread_mutex_lock(&kernel.lock);
 		t->mm = old_mm;
+		pthread_mutex_unlock(&kernel.lock);
 		platform_set_current(old_pthr);
 		mm_put(mm);
 		platform->thread_release(pthr);
@@ -217,20 +221,28 @@ _Noreturn void task_exit_thread(struct task *t)
 {
 	struct thread_group *tg = t->tg;
 	struct platform_thread *pthr = t->pthr;
-	struct mm *mm = t->mm;
+	struct fdtable *fdt;
+	struct fs_context *fs;
+	struct mm *mm;
 
-	t->pthr = NULL;
+	/* Others (procfs) take references under kernel.lock: unhook first. */
+	pthread_mutex_lock(&kernel.lock);
+	mm = t->mm;
+	fdt = t->fdt;
+	fs = t->fs;
 	t->mm = NULL;
+	t->fdt = NULL;
+	t->fs = NULL;
+	t->pthr = NULL;
+	pthread_mutex_unlock(&kernel.lock);
 	if (mm)
 		mm_put(mm); /* kills the stub */
 	if (pthr)
 		platform->thread_release(pthr);
-	if (t->fdt)
-		fdtable_put(t->fdt);
-	if (t->fs)
-		fs_context_put(t->fs);
-	t->fdt = NULL;
-	t->fs = NULL;
+	if (fdt)
+		fdtable_put(fdt);
+	if (fs)
+		fs_context_put(fs);
 
 	pthread_mutex_lock(&kernel.lock);
 	t->exited = true;

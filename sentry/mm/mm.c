@@ -673,7 +673,7 @@ char *mm_render_maps(struct mm *mm, size_t *lenp)
 		const char *name = v->name ? v->name : "";
 		if (v->file) {
 			file_ids(v->file, &dev, &ino);
-			if (file_path(v->file, path, sizeof(path)) == 0)
+			if (file_path(v->file, path, sizeof(path)) >= 0)
 				name = path;
 		}
 		if (cap - len < 4096 + 200) {
