@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -189,7 +190,18 @@ static void hostfd_release(struct file *f)
 	free(h);
 }
 
+/* Readiness right now, from the host descriptor. */
+static unsigned hostfd_poll(struct file *f, unsigned events)
+{
+	struct pollfd p = {.fd = hfd(f), .events = (short)events};
+
+	if (poll(&p, 1, 0) < 0)
+		return POLLERR;
+	return (unsigned)p.revents;
+}
+
 static const struct file_operations hostfd_fops = {
+	.poll = hostfd_poll,
 	.read = hostfd_read,
 	.write = hostfd_write,
 	.llseek = hostfd_llseek,
