@@ -1,0 +1,516 @@
+/*
+ * tmpfs: a memory filesystem. Directories hold their entries (name, inode,
+ * readdir cookie) in inode->priv; regular files hold a growable buffer whose
+ * stored length may be below the file size (the rest reads as zeros, so a
+ * large ftruncate is cheap); symlinks hold their target.
+ *
+ * Locking: the VFS holds the directory dentry's lock for name operations;
+ * each inode's lock guards its entry array / data / attributes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "abi/linux_stat.h"
+#include "kernel/task.h"
+#include "vfs/vfs_impl.h"
+
+#define TMPFS_MAX_FILE (1ULL << 40)
+
+struct tmpfs_dirent {
+	char *name;
+	struct inode *inode; /* referenced */
+	int64_t cookie;      /* readdir position of this entry */
+};
+
+struct tmpfs_node {
+	/* directories */
+	struct tmpfs_dirent *ents;
+	size_t nents, cap;
+	int64_t next_cookie;
+	/* regular files */
+	char *data;
+	size_t stored, alloc;
+	/* symlinks */
+	char *target;
+};
+
+static const struct inode_operations tmpfs_dir_iops, tmpfs_file_iops, tmpfs_link_iops,
+	tmpfs_special_iops;
+static const struct file_operations tmpfs_dir_fops, tmpfs_file_fops;
+
+static struct tmpfs_node *TN(struct inode *i)
+{
+	return i->priv;
+}
+
+static void tmpfs_evict(struct inode *i)
+{
+	struct tmpfs_node *n = TN(i);
+	if (!n)
+		return;
+	for (size_t k = 0; k < n->nents; k++) {
+		free(n->ents[k].name);
+		inode_put(n->ents[k].inode);
+	}
+	free(n->ents);
+	free(n->data);
+	free(n->target);
+	free(n);
+}
+
+static int tmpfs_statfs(struct superblock *sb, struct kstatfs *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->type = LINUX_TMPFS_MAGIC;
+	st->bsize = st->frsize = 4096;
+	st->blocks = st->bfree = st->bavail = 1 << 20;
+	st->files = st->ffree = 1 << 20;
+	st->namelen = VFS_NAME_MAX;
+	return 0;
+}
+
+static const struct super_operations tmpfs_sops = {
+	.statfs = tmpfs_statfs,
+	.evict_inode = tmpfs_evict,
+};
+
+static struct inode *tmpfs_inode(struct superblock *sb, uint32_t mode, struct task *t)
+{
+	struct inode *i = inode_new(sb, mode);
+	if (!i)
+		return NULL;
+	i->priv = calloc(1, sizeof(struct tmpfs_node));
+	if (!i->priv) {
+		inode_put(i);
+		return NULL;
+	}
+	TN(i)->next_cookie = 2;
+	if (t) {
+		i->uid = t->creds.fsuid;
+		i->gid = t->creds.fsgid;
+	}
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		i->iops = &tmpfs_dir_iops;
+		i->fops = &tmpfs_dir_fops;
+		break;
+	case S_IFREG:
+		i->iops = &tmpfs_file_iops;
+		i->fops = &tmpfs_file_fops;
+		break;
+	case S_IFLNK:
+		i->iops = &tmpfs_link_iops;
+		break;
+	default:
+		i->iops = &tmpfs_special_iops;
+		break;
+	}
+	return i;
+}
+
+struct superblock *tmpfs_new(unsigned sb_flags)
+{
+	struct superblock *sb = sb_alloc("tmpfs", LINUX_TMPFS_MAGIC, sb_flags, &tmpfs_sops);
+	if (!sb)
+		return NULL;
+	struct inode *root = tmpfs_inode(sb, S_IFDIR | 01777, NULL);
+	if (!root || sb_set_root(sb, root) < 0) {
+		sb_put(sb);
+		return NULL;
+	}
+	return sb;
+}
+
+/* --- directories --------------------------------------------------------- */
+
+static struct tmpfs_dirent *dir_find(struct tmpfs_node *n, const char *name)
+{
+	for (size_t k = 0; k < n->nents; k++)
+		if (strcmp(n->ents[k].name, name) == 0)
+			return &n->ents[k];
+	return NULL;
+}
+
+/* dir->lock (inode) held. Takes a new reference on child. */
+static int dir_add(struct inode *dir, const char *name, struct inode *child)
+{
+	struct tmpfs_node *n = TN(dir);
+	if (n->nents == n->cap) {
+		size_t cap = n->cap ? n->cap * 2 : 8;
+		struct tmpfs_dirent *e = realloc(n->ents, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		n->ents = e;
+		n->cap = cap;
+	}
+	char *nm = strdup(name);
+	if (!nm)
+		return -ENOSPC;
+	inode_get(child);
+	n->ents[n->nents++] = (struct tmpfs_dirent){nm, child, n->next_cookie++};
+	vfs_now(&dir->mtime);
+	dir->ctime = dir->mtime;
+	return 0;
+}
+
+/* dir inode lock held; returns the removed inode's reference. */
+static struct inode *dir_remove(struct inode *dir, const char *name)
+{
+	struct tmpfs_node *n = TN(dir);
+	for (size_t k = 0; k < n->nents; k++) {
+		if (strcmp(n->ents[k].name, name) == 0) {
+			struct inode *i = n->ents[k].inode;
+			free(n->ents[k].name);
+			memmove(&n->ents[k], &n->ents[k + 1], (n->nents - k - 1) * sizeof(n->ents[0]));
+			n->nents--;
+			vfs_now(&dir->mtime);
+			dir->ctime = dir->mtime;
+			return i;
+		}
+	}
+	return NULL;
+}
+
+static int tmpfs_lookup(struct dentry *dir, struct dentry *child)
+{
+	struct inode *di = dir->inode;
+	pthread_mutex_lock(&di->lock);
+	struct tmpfs_dirent *e = dir_find(TN(di), child->name);
+	if (e) {
+		inode_get(e->inode);
+		d_instantiate(child, e->inode);
+	}
+	pthread_mutex_unlock(&di->lock);
+	return e ? 0 : -ENOENT;
+}
+
+static int tmpfs_mk(struct dentry *dir, struct dentry *child, uint32_t mode, uint64_t rdev,
+		    const char *target, struct task *t)
+{
+	struct inode *di = dir->inode;
+	struct inode *i = tmpfs_inode(di->sb, mode, t);
+	if (!i)
+		return -ENOSPC;
+	i->rdev = rdev;
+	if (target) {
+		TN(i)->target = strdup(target);
+		if (!TN(i)->target) {
+			inode_put(i);
+			return -ENOSPC;
+		}
+		i->size = strlen(target);
+	}
+	pthread_mutex_lock(&di->lock);
+	/* setgid directories pass their group (and the bit, for dirs) on. */
+	if (di->mode & S_ISGID) {
+		i->gid = di->gid;
+		if (S_ISDIR(mode))
+			i->mode |= S_ISGID;
+	}
+	int err = dir_add(di, child->name, i);
+	if (err == 0 && S_ISDIR(mode))
+		di->nlink++;
+	pthread_mutex_unlock(&di->lock);
+	if (err) {
+		inode_put(i);
+		return err;
+	}
+	d_instantiate(child, i);
+	return 0;
+}
+
+static int tmpfs_create(struct dentry *dir, struct dentry *child, uint32_t mode, struct task *t)
+{
+	return tmpfs_mk(dir, child, mode, 0, NULL, t);
+}
+
+static int tmpfs_mknod(struct dentry *dir, struct dentry *child, uint32_t mode, uint64_t rdev,
+		       struct task *t)
+{
+	return tmpfs_mk(dir, child, mode, rdev, NULL, t);
+}
+
+static int tmpfs_symlink(struct dentry *dir, struct dentry *child, const char *target,
+			 struct task *t)
+{
+	if (strlen(target) >= VFS_PATH_MAX)
+		return -ENAMETOOLONG;
+	return tmpfs_mk(dir, child, S_IFLNK | 0777, 0, target, t);
+}
+
+static int tmpfs_link(struct dentry *old, struct dentry *dir, struct dentry *child)
+{
+	struct inode *di = dir->inode, *i = old->inode;
+	pthread_mutex_lock(&di->lock);
+	int err = dir_add(di, child->name, i);
+	pthread_mutex_unlock(&di->lock);
+	if (err)
+		return err;
+	pthread_mutex_lock(&i->lock);
+	i->nlink++;
+	vfs_now(&i->ctime);
+	pthread_mutex_unlock(&i->lock);
+	inode_get(i);
+	d_instantiate(child, i);
+	return 0;
+}
+
+static int tmpfs_unlink(struct dentry *dir, struct dentry *child)
+{
+	struct inode *di = dir->inode;
+	pthread_mutex_lock(&di->lock);
+	struct inode *i = dir_remove(di, child->name);
+	pthread_mutex_unlock(&di->lock);
+	if (!i)
+		return -ENOENT;
+	pthread_mutex_lock(&i->lock);
+	if (i->nlink > 0)
+		i->nlink--;
+	vfs_now(&i->ctime);
+	pthread_mutex_unlock(&i->lock);
+	inode_put(i);
+	return 0;
+}
+
+static int tmpfs_rmdir(struct dentry *dir, struct dentry *child)
+{
+	struct inode *di = dir->inode, *ci = child->inode;
+	pthread_mutex_lock(&ci->lock);
+	bool empty = TN(ci)->nents == 0;
+	pthread_mutex_unlock(&ci->lock);
+	if (!empty)
+		return -ENOTEMPTY;
+	pthread_mutex_lock(&di->lock);
+	struct inode *i = dir_remove(di, child->name);
+	if (i && di->nlink > 2)
+		di->nlink--;
+	pthread_mutex_unlock(&di->lock);
+	if (!i)
+		return -ENOENT;
+	pthread_mutex_lock(&i->lock);
+	i->nlink = 0;
+	pthread_mutex_unlock(&i->lock);
+	inode_put(i);
+	return 0;
+}
+
+static int tmpfs_rename(struct dentry *olddir, struct dentry *old, struct dentry *newdir,
+			struct dentry *new_, unsigned flags)
+{
+	struct inode *odi = olddir->inode, *ndi = newdir->inode, *oi = old->inode;
+	bool isdir = S_ISDIR(oi->mode);
+	if (flags & ~LINUX_RENAME_NOREPLACE)
+		return -EINVAL;
+	if (new_->inode && S_ISDIR(new_->inode->mode)) {
+		pthread_mutex_lock(&new_->inode->lock);
+		bool empty = TN(new_->inode)->nents == 0;
+		pthread_mutex_unlock(&new_->inode->lock);
+		if (!empty)
+			return -ENOTEMPTY;
+	}
+	/* Both directory dentries are locked by the VFS; inode locks one at a
+	 * time. Add the new name first so failure leaves the old intact. */
+	struct inode *replaced = NULL;
+	pthread_mutex_lock(&ndi->lock);
+	if (new_->inode)
+		replaced = dir_remove(ndi, new_->name);
+	int err = dir_add(ndi, new_->name, oi);
+	if (err == 0 && isdir && !replaced)
+		ndi->nlink++;
+	if (err && replaced) {
+		dir_add(ndi, new_->name, replaced);
+		inode_put(replaced);
+		replaced = NULL;
+	}
+	pthread_mutex_unlock(&ndi->lock);
+	if (err)
+		return err;
+	pthread_mutex_lock(&odi->lock);
+	struct inode *i = dir_remove(odi, old->name);
+	if (isdir && odi->nlink > 2)
+		odi->nlink--;
+	pthread_mutex_unlock(&odi->lock);
+	inode_put(i);
+	if (replaced) {
+		pthread_mutex_lock(&replaced->lock);
+		if (S_ISDIR(replaced->mode))
+			replaced->nlink = 0;
+		else if (replaced->nlink)
+			replaced->nlink--;
+		pthread_mutex_unlock(&replaced->lock);
+		inode_put(replaced);
+	}
+	pthread_mutex_lock(&oi->lock);
+	vfs_now(&oi->ctime);
+	pthread_mutex_unlock(&oi->lock);
+	return 0;
+}
+
+static int tmpfs_iterate(struct file *f, struct dir_context *ctx)
+{
+	if (!dir_emit_dots(f, ctx))
+		return 0;
+	struct inode *di = f->inode;
+	for (;;) {
+		char name[VFS_NAME_MAX + 1];
+		uint64_t ino = 0;
+		unsigned type = 0;
+		int64_t cookie = -1;
+		pthread_mutex_lock(&di->lock);
+		struct tmpfs_node *n = TN(di);
+		for (size_t k = 0; k < n->nents; k++) {
+			if (n->ents[k].cookie >= ctx->pos) {
+				snprintf(name, sizeof(name), "%s", n->ents[k].name);
+				ino = n->ents[k].inode->ino;
+				type = vfs_dtype(n->ents[k].inode->mode);
+				cookie = n->ents[k].cookie;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&di->lock);
+		if (cookie < 0)
+			return 0;
+		if (!dir_emit(ctx, name, strlen(name), ino, type, cookie + 1))
+			return 0;
+	}
+}
+
+/* --- regular files ------------------------------------------------------ */
+
+/* i->lock held. Make sure bytes [0, end) are stored. */
+static int file_reserve(struct inode *i, uint64_t end)
+{
+	struct tmpfs_node *n = TN(i);
+	if (end > TMPFS_MAX_FILE)
+		return -EFBIG;
+	if (end <= n->stored)
+		return 0;
+	if (end > n->alloc) {
+		size_t a = n->alloc ? n->alloc : 4096;
+		while (a < end)
+			a *= 2;
+		char *d = realloc(n->data, a);
+		if (!d)
+			return -ENOSPC;
+		n->data = d;
+		n->alloc = a;
+	}
+	memset(n->data + n->stored, 0, end - n->stored);
+	n->stored = end;
+	return 0;
+}
+
+static ssize_t tmpfs_read(struct file *f, void *buf, size_t len, int64_t *pos)
+{
+	struct inode *i = f->inode;
+	pthread_mutex_lock(&i->lock);
+	struct tmpfs_node *n = TN(i);
+	uint64_t off = (uint64_t)*pos;
+	size_t got = 0;
+	if (off < i->size) {
+		got = len < i->size - off ? len : (size_t)(i->size - off);
+		size_t from_data = off < n->stored ? (got < n->stored - off ? got : n->stored - off) : 0;
+		if (from_data)
+			memcpy(buf, n->data + off, from_data);
+		memset((char *)buf + from_data, 0, got - from_data);
+	}
+	vfs_now(&i->atime);
+	pthread_mutex_unlock(&i->lock);
+	*pos += (int64_t)got;
+	return (ssize_t)got;
+}
+
+static ssize_t tmpfs_write(struct file *f, const void *buf, size_t len, int64_t *pos)
+{
+	struct inode *i = f->inode;
+	pthread_mutex_lock(&i->lock);
+	uint64_t off = (file_flags(f) & O_APPEND) ? i->size : (uint64_t)*pos;
+	if (len == 0) {
+		pthread_mutex_unlock(&i->lock);
+		return 0;
+	}
+	if (off + len < off || off + len > TMPFS_MAX_FILE) {
+		pthread_mutex_unlock(&i->lock);
+		return -EFBIG;
+	}
+	int err = file_reserve(i, off + len);
+	if (err) {
+		pthread_mutex_unlock(&i->lock);
+		return err;
+	}
+	memcpy(TN(i)->data + off, buf, len);
+	if (off + len > i->size)
+		i->size = off + len;
+	vfs_now(&i->mtime);
+	i->ctime = i->mtime;
+	i->mode &= ~(uint32_t)(S_ISUID | S_ISGID); /* as Linux's file_remove_privs */
+	pthread_mutex_unlock(&i->lock);
+	*pos = (int64_t)(off + len);
+	return (ssize_t)len;
+}
+
+static int tmpfs_setattr(struct dentry *d, const struct iattr *ia)
+{
+	struct inode *i = d->inode;
+	if (ia->valid & ATTR_SIZE) {
+		if (!S_ISREG(i->mode))
+			return -EINVAL;
+		if (ia->size > TMPFS_MAX_FILE)
+			return -EFBIG;
+		pthread_mutex_lock(&i->lock);
+		struct tmpfs_node *n = TN(i);
+		if (ia->size < n->stored)
+			n->stored = ia->size;
+		i->size = ia->size;
+		pthread_mutex_unlock(&i->lock);
+		struct iattr rest = *ia;
+		rest.valid &= ~ATTR_SIZE;
+		return generic_setattr(i, &rest);
+	}
+	return generic_setattr(i, ia);
+}
+
+static ssize_t tmpfs_readlink(struct dentry *d, char *buf, size_t size)
+{
+	struct inode *i = d->inode;
+	pthread_mutex_lock(&i->lock);
+	size_t n = strlen(TN(i)->target);
+	if (n > size)
+		n = size;
+	memcpy(buf, TN(i)->target, n);
+	pthread_mutex_unlock(&i->lock);
+	return (ssize_t)n;
+}
+
+static int tmpfs_fsync(struct file *f, bool datasync)
+{
+	return 0;
+}
+
+static const struct inode_operations tmpfs_dir_iops = {
+	.lookup = tmpfs_lookup,
+	.create = tmpfs_create,
+	.mkdir = tmpfs_create,
+	.mknod = tmpfs_mknod,
+	.symlink = tmpfs_symlink,
+	.link = tmpfs_link,
+	.unlink = tmpfs_unlink,
+	.rmdir = tmpfs_rmdir,
+	.rename = tmpfs_rename,
+	.setattr = tmpfs_setattr,
+};
+static const struct inode_operations tmpfs_file_iops = {.setattr = tmpfs_setattr};
+static const struct inode_operations tmpfs_link_iops = {.readlink = tmpfs_readlink,
+							.setattr = tmpfs_setattr};
+static const struct inode_operations tmpfs_special_iops = {.setattr = tmpfs_setattr};
+static const struct file_operations tmpfs_dir_fops = {.iterate = tmpfs_iterate,
+						      .fsync = tmpfs_fsync};
+static const struct file_operations tmpfs_file_fops = {
+	.read = tmpfs_read,
+	.write = tmpfs_write,
+	.fsync = tmpfs_fsync,
+};

@@ -1,0 +1,112 @@
+/* Descriptor operations: dup, dup2, dup3, fcntl, umask. */
+#include <errno.h>
+#include <fcntl.h>
+
+#include "kernel/task.h"
+#include "syscalls/sys_fs.h"
+
+SYSCALL_DEFINE(dup)
+{
+	struct file *f = sys_fget(t, sys_fd(args->a[0]));
+	if (!f)
+		return -EBADF;
+	int fd = fd_install(t->fdt, f, false, 0);
+	file_put(f);
+	return fd;
+}
+
+static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
+{
+	if (flags & ~O_CLOEXEC)
+		return -EINVAL;
+	if (oldfd == newfd)
+		return -EINVAL;
+	struct file *f = sys_fget(t, oldfd);
+	if (!f)
+		return -EBADF;
+	int r = fd_install_at(t->fdt, newfd, f, flags & O_CLOEXEC, task_nofile(t));
+	file_put(f);
+	return r;
+}
+
+SYSCALL_DEFINE(dup2)
+{
+	int oldfd = sys_fd(args->a[0]), newfd = sys_fd(args->a[1]);
+	if (oldfd == newfd) {
+		struct file *f = sys_fget(t, oldfd);
+		if (!f)
+			return -EBADF;
+		file_put(f);
+		return newfd;
+	}
+	return do_dup3(t, oldfd, newfd, 0);
+}
+
+SYSCALL_DEFINE(dup3)
+{
+	return do_dup3(t, sys_fd(args->a[0]), sys_fd(args->a[1]), (int)args->a[2]);
+}
+
+#define SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
+
+SYSCALL_DEFINE(fcntl)
+{
+	int fd = sys_fd(args->a[0]);
+	int cmd = (int)args->a[1];
+	uint64_t arg = args->a[2];
+	struct file *f = sys_fget(t, fd);
+	if (!f)
+		return -EBADF;
+	long r;
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC: {
+		int minfd = (int)arg;
+		if (minfd < 0 || minfd >= task_nofile(t))
+			r = -EINVAL;
+		else
+			r = fd_install(t->fdt, f, cmd == F_DUPFD_CLOEXEC, minfd);
+		break;
+	}
+	case F_GETFD:
+		r = fd_get_cloexec(t->fdt, fd);
+		r = r < 0 ? r : (r ? FD_CLOEXEC : 0);
+		break;
+	case F_SETFD:
+		r = fd_set_cloexec(t->fdt, fd, arg & FD_CLOEXEC);
+		break;
+	case F_GETFL:
+		r = file_flags(f);
+		break;
+	case F_SETFL: {
+		int nf = (int)arg;
+		if (file_flags(f) & O_PATH) {
+			r = -EBADF;
+			break;
+		}
+		/* O_APPEND cannot be cleared on an append-only file: n/a here. */
+		pthread_mutex_lock(&f->flags_lock);
+		int newflags = (f->flags & ~SETFL_MASK) | (nf & (O_APPEND | O_NONBLOCK));
+		f->flags = newflags;
+		pthread_mutex_unlock(&f->flags_lock);
+		r = f->ops && f->ops->setfl ? f->ops->setfl(f, newflags) : 0;
+		break;
+	}
+	default:
+		r = -EINVAL;
+		break;
+	}
+	file_put(f);
+	return r;
+}
+
+SYSCALL_DEFINE(umask)
+{
+	if (!t->fs)
+		return 022;
+	pthread_mutex_lock(&t->fs->lock);
+	uint32_t old = t->fs->umask;
+	t->fs->umask = (uint32_t)args->a[0] & 0777;
+	pthread_mutex_unlock(&t->fs->lock);
+	return old;
+}

@@ -1,0 +1,254 @@
+/* open, creat, close, read, write, pread64, pwrite64, readv, writev, lseek. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "kernel/task.h"
+#include "syscalls/sys_fs.h"
+
+#define LINUX_O_LARGEFILE 0100000
+
+static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags, uint32_t mode)
+{
+	int err;
+	char *path = sys_getpath(t, upath, &err);
+	if (!path)
+		return err;
+	struct file *f;
+	err = vfs_openat(t, dirfd, path, flags | LINUX_O_LARGEFILE, mode, &f);
+	free(path);
+	if (err)
+		return err;
+	/* O_CLOEXEC is a descriptor flag, not a file status flag. */
+	f->flags &= ~O_CLOEXEC;
+	int fd = fd_install(t->fdt, f, flags & O_CLOEXEC, 0);
+	file_put(f);
+	return fd;
+}
+
+SYSCALL_DEFINE(openat)
+{
+	return do_openat(t, sys_fd(args->a[0]), args->a[1], (int)args->a[2], (uint32_t)args->a[3]);
+}
+
+SYSCALL_DEFINE(open)
+{
+	return do_openat(t, AT_FDCWD, args->a[0], (int)args->a[1], (uint32_t)args->a[2]);
+}
+
+SYSCALL_DEFINE(creat)
+{
+	return do_openat(t, AT_FDCWD, args->a[0], O_CREAT | O_WRONLY | O_TRUNC,
+			 (uint32_t)args->a[1]);
+}
+
+SYSCALL_DEFINE(close)
+{
+	if (!t->fdt)
+		return -EBADF;
+	return fd_close(t->fdt, sys_fd(args->a[0]));
+}
+
+/*
+ * Read into application memory through a sentry buffer. off NULL means the
+ * file position. A copy-out that faults after some bytes returns what was
+ * copied (and gives back the uncopied bytes of a regular file by seeking).
+ */
+static long do_read(struct task *t, struct file *f, uint64_t ubuf, size_t count, int64_t *off)
+{
+	if (count > SYS_MAX_RW)
+		count = SYS_MAX_RW;
+	size_t bufsz = count < SYS_IO_CHUNK ? count : SYS_IO_CHUNK;
+	char *buf = malloc(bufsz ? bufsz : 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t done = 0;
+	long ret = 0;
+	do {
+		size_t want = count - done < bufsz ? count - done : bufsz;
+		ssize_t r = off ? vfs_pread(f, buf, want, *off) : vfs_read(f, buf, want);
+		if (r < 0) {
+			ret = r;
+			break;
+		}
+		if (r == 0)
+			break;
+		ssize_t c = mm_write_partial(t->mm, ubuf + done, buf, (size_t)r);
+		if (c < 0)
+			c = 0;
+		if (off)
+			*off += c;
+		done += (size_t)c;
+		if (c < r) {
+			if (!off && S_ISREG(f->inode->mode))
+				vfs_llseek(f, -(int64_t)(r - c), SEEK_CUR);
+			if (done == 0)
+				ret = -EFAULT;
+			break;
+		}
+		if ((size_t)r < want)
+			break;
+	} while (done < count);
+	free(buf);
+	return done ? (long)done : ret;
+}
+
+static long do_write(struct task *t, struct file *f, uint64_t ubuf, size_t count, int64_t *off)
+{
+	if (count > SYS_MAX_RW)
+		count = SYS_MAX_RW;
+	size_t bufsz = count < SYS_IO_CHUNK ? count : SYS_IO_CHUNK;
+	char *buf = malloc(bufsz ? bufsz : 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t done = 0;
+	long ret = 0;
+	do {
+		size_t want = count - done < bufsz ? count - done : bufsz;
+		ssize_t c = want ? mm_read_partial(t->mm, buf, ubuf + done, want) : 0;
+		if (c <= 0 && want) {
+			ret = -EFAULT;
+			break;
+		}
+		ssize_t w = off ? vfs_pwrite(f, buf, (size_t)c, *off) : vfs_write(f, buf, (size_t)c);
+		if (w < 0) {
+			ret = w;
+			break;
+		}
+		if (off)
+			*off += w;
+		done += (size_t)w;
+		if (w < c || (size_t)c < want)
+			break;
+	} while (done < count);
+	free(buf);
+	return done ? (long)done : ret;
+}
+
+SYSCALL_DEFINE(read)
+{
+	struct file *f = sys_fget(t, sys_fd(args->a[0]));
+	if (!f)
+		return -EBADF;
+	long r = do_read(t, f, args->a[1], args->a[2], NULL);
+	file_put(f);
+	return r;
+}
+
+SYSCALL_DEFINE(write)
+{
+	struct file *f = sys_fget(t, sys_fd(args->a[0]));
+	if (!f)
+		return -EBADF;
+	long r = do_write(t, f, args->a[1], args->a[2], NULL);
+	file_put(f);
+	return r;
+}
+
+SYSCALL_DEFINE(pread64)
+{
+	struct file *f = sys_fget(t, sys_fd(args->a[0]));
+	if (!f)
+		return -EBADF;
+	int64_t off = (int64_t)args->a[3];
+	long r = off < 0 ? -EINVAL : do_read(t, f, args->a[1], args->a[2], &off);
+	file_put(f);
+	return r;
+}
+
+SYSCALL_DEFINE(pwrite64)
+{
+	struct file *f = sys_fget(t, sys_fd(args->a[0]));
+	if (!f)
+		return -EBADF;
+	int64_t off = (int64_t)args->a[3];
+	long r = off < 0 ? -EINVAL : do_write(t, f, args->a[1], args->a[2], &off);
+	file_put(f);
+	return r;
+}
+
+struct linux_iovec {
+	uint64_t base, len;
+};
+
+static long do_rw_vec(struct task *t, const struct sysargs *args, bool write)
+{
+	int fd = sys_fd(args->a[0]);
+	int cnt = (int)args->a[2];
+	if (cnt < 0 || cnt > SYS_IOV_MAX)
+		return -EINVAL;
+	struct file *f = sys_fget(t, fd);
+	if (!f)
+		return -EBADF;
+	long ret = 0;
+	struct linux_iovec *iov = calloc((size_t)cnt + 1, sizeof(*iov));
+	if (!iov) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (cnt && copy_from_user(t, iov, args->a[1], (size_t)cnt * sizeof(*iov))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	uint64_t total = 0;
+	for (int i = 0; i < cnt; i++) {
+		if ((int64_t)iov[i].len < 0 || total + iov[i].len > (uint64_t)INT64_MAX) {
+			ret = -EINVAL;
+			goto out;
+		}
+		total += iov[i].len;
+	}
+	/* Permission errors come before an empty vector's 0. */
+	ret = write ? do_write(t, f, 0, 0, NULL) : 0;
+	if (ret < 0)
+		goto out;
+	size_t done = 0;
+	for (int i = 0; i < cnt && done < SYS_MAX_RW; i++) {
+		if (!iov[i].len)
+			continue;
+		size_t len = iov[i].len;
+		if (len > SYS_MAX_RW - done)
+			len = SYS_MAX_RW - done;
+		long r = write ? do_write(t, f, iov[i].base, len, NULL)
+			       : do_read(t, f, iov[i].base, len, NULL);
+		if (r < 0) {
+			if (!done)
+				ret = r;
+			break;
+		}
+		done += (size_t)r;
+		if ((size_t)r < len)
+			break;
+	}
+	if (done)
+		ret = (long)done;
+out:
+	free(iov);
+	file_put(f);
+	return ret;
+}
+
+SYSCALL_DEFINE(readv)
+{
+	return do_rw_vec(t, args, false);
+}
+
+SYSCALL_DEFINE(writev)
+{
+	return do_rw_vec(t, args, true);
+}
+
+SYSCALL_DEFINE(lseek)
+{
+	struct file *f = sys_fget(t, sys_fd(args->a[0]));
+	if (!f)
+		return -EBADF;
+	int whence = (int)args->a[2];
+	long r = whence < 0 || whence > SEEK_HOLE ? -EINVAL
+						  : vfs_llseek(f, (int64_t)args->a[1], whence);
+	file_put(f);
+	return r;
+}

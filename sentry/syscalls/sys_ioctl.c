@@ -1,0 +1,64 @@
+/* ioctl: descriptor-level requests here, the rest to the file's ops. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "kernel/task.h"
+#include "syscalls/sys_fs.h"
+
+SYSCALL_DEFINE(ioctl)
+{
+	int fd = sys_fd(args->a[0]);
+	unsigned cmd = (unsigned)args->a[1];
+	uint64_t arg = args->a[2];
+	struct file *f = sys_fget(t, fd);
+	if (!f)
+		return -EBADF;
+	long r;
+	if (file_flags(f) & O_PATH) {
+		file_put(f);
+		return -EBADF;
+	}
+	switch (cmd) {
+	case FIOCLEX:
+	case FIONCLEX:
+		r = fd_set_cloexec(t->fdt, fd, cmd == FIOCLEX);
+		break;
+	case FIONBIO: {
+		int on;
+		if (copy_from_user(t, &on, arg, sizeof(on))) {
+			r = -EFAULT;
+			break;
+		}
+		pthread_mutex_lock(&f->flags_lock);
+		f->flags = on ? (f->flags | O_NONBLOCK) : (f->flags & ~O_NONBLOCK);
+		int nf = f->flags;
+		pthread_mutex_unlock(&f->flags_lock);
+		r = f->ops && f->ops->setfl ? f->ops->setfl(f, nf) : 0;
+		break;
+	}
+	case FIONREAD:
+		if (S_ISREG(f->inode->mode) && !(f->ops && f->ops->ioctl && file_host_fd(f) >= 0 &&
+						   !f->path.dentry)) {
+			struct kstat st;
+			r = vfs_fstat(f, &st);
+			if (r == 0) {
+				int64_t pos = f->pos;
+				int avail = st.size > (uint64_t)pos ? (int)((st.size - (uint64_t)pos) >
+									     0x7fffffff
+								     ? 0x7fffffff
+								     : st.size - (uint64_t)pos)
+								    : 0;
+				r = copy_to_user(t, arg, &avail, sizeof(avail));
+			}
+			break;
+		}
+		/* fallthrough */
+	default:
+		r = f->ops && f->ops->ioctl ? f->ops->ioctl(f, t, cmd, arg) : -ENOTTY;
+		break;
+	}
+	file_put(f);
+	return r;
+}

@@ -1,0 +1,504 @@
+/*
+ * Path resolution, done entirely in the sentry: one component at a time,
+ * crossing mounts, following symlinks (at most VFS_MAXSYMLINKS per walk),
+ * ".." never above the task's root, search permission on every directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kernel/task.h"
+#include "abi/linux_stat.h"
+#include "vfs/vfs_internal.h"
+
+struct nameidata {
+	struct task *t;
+	struct path root;
+	struct path cur;
+	int nlinks;
+};
+
+void task_root(struct task *t, struct path *out)
+{
+	if (t && t->fs) {
+		fs_context_root(t->fs, out);
+		return;
+	}
+	out->mnt = vfs_root_mount;
+	out->dentry = vfs_root_mount ? vfs_root_mount->root : NULL;
+	path_get(out);
+}
+
+void task_cwd(struct task *t, struct path *out)
+{
+	if (t && t->fs) {
+		fs_context_cwd(t->fs, out);
+		return;
+	}
+	task_root(t, out);
+}
+
+struct file *task_fget(struct task *t, int fd)
+{
+	if (!t || !t->fdt)
+		return NULL;
+	return fd_get(t->fdt, fd);
+}
+
+/* Step onto whatever is mounted on nd->cur (repeatedly). */
+static void follow_mounts(struct nameidata *nd)
+{
+	struct mount *m;
+	while ((m = lookup_mnt(nd->cur.mnt, nd->cur.dentry)) != NULL) {
+		dget(m->root);
+		path_put(&nd->cur);
+		nd->cur.mnt = m;
+		nd->cur.dentry = m->root;
+	}
+}
+
+static void follow_dotdot(struct nameidata *nd)
+{
+	for (;;) {
+		if (path_equal(&nd->cur, &nd->root))
+			return;
+		if (nd->cur.dentry != nd->cur.mnt->root) {
+			struct dentry *p = dget_parent(nd->cur.dentry);
+			if (!p)
+				return;
+			dput(nd->cur.dentry);
+			nd->cur.dentry = p;
+			break;
+		}
+		struct mount *m = nd->cur.mnt;
+		if (!m->parent)
+			return;
+		struct path up = {m->parent, m->mountpoint};
+		path_get(&up);
+		path_put(&nd->cur);
+		nd->cur = up;
+	}
+	follow_mounts(nd);
+}
+
+static int walk(struct nameidata *nd, const char *s, bool follow_last, bool want_dir_last);
+
+/* nd->cur is the directory containing the symlink d; continue at its target. */
+static int follow_link(struct nameidata *nd, struct path *link)
+{
+	if (++nd->nlinks > VFS_MAXSYMLINKS)
+		return -ELOOP;
+	char *target = malloc(VFS_PATH_MAX + 1);
+	if (!target)
+		return -ENOMEM;
+	ssize_t n = vfs_readlink_d(link->dentry, target, VFS_PATH_MAX);
+	if (n < 0) {
+		free(target);
+		return (int)n;
+	}
+	if (n == 0) {
+		free(target);
+		return -ENOENT;
+	}
+	target[n] = '\0';
+	if (target[0] == '/') {
+		path_put(&nd->cur);
+		nd->cur = nd->root;
+		path_get(&nd->cur);
+	}
+	int err = walk(nd, target, true, false);
+	free(target);
+	return err;
+}
+
+/*
+ * Walk s from nd->cur. Every component must be a searchable directory except
+ * the last; a final symlink is followed when follow_last. want_dir_last
+ * (trailing slash) makes the last component follow links and be a directory.
+ */
+static int walk(struct nameidata *nd, const char *s, bool follow_last, bool want_dir_last)
+{
+	char name[VFS_NAME_MAX + 1];
+	for (;;) {
+		while (*s == '/')
+			s++;
+		if (!*s)
+			return 0;
+		const char *e = s;
+		while (*e && *e != '/')
+			e++;
+		size_t len = (size_t)(e - s);
+		if (len > VFS_NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(name, s, len);
+		name[len] = '\0';
+		const char *rest = e;
+		while (*rest == '/')
+			rest++;
+		bool last = *rest == '\0';
+		bool slash = *e == '/';
+		s = rest;
+
+		struct inode *dir = nd->cur.dentry->inode;
+		if (!S_ISDIR(dir->mode))
+			return -ENOTDIR;
+		int err = inode_permission(dir, MAY_EXEC, nd->t);
+		if (err)
+			return err;
+		if (len == 1 && name[0] == '.')
+			continue;
+		if (len == 2 && name[0] == '.' && name[1] == '.') {
+			follow_dotdot(nd);
+			continue;
+		}
+		struct dentry *child = vfs_lookup_one(nd->cur.dentry, name, &err);
+		if (!child)
+			return err;
+		struct path next = {nd->cur.mnt, child};
+		mntget(next.mnt);
+		/* Cross mounts on the child. */
+		struct mount *m;
+		while ((m = lookup_mnt(next.mnt, next.dentry)) != NULL) {
+			dget(m->root);
+			path_put(&next);
+			next.mnt = m;
+			next.dentry = m->root;
+		}
+		if (S_ISLNK(next.dentry->inode->mode) &&
+		    (!last || follow_last || slash || want_dir_last)) {
+			err = follow_link(nd, &next);
+			path_put(&next);
+			if (err)
+				return err;
+		} else {
+			path_put(&nd->cur);
+			nd->cur = next;
+		}
+		if (last && (slash || want_dir_last) && !S_ISDIR(nd->cur.dentry->inode->mode))
+			return -ENOTDIR;
+	}
+}
+
+/* Set up nd for a walk of path from dirfd. */
+static int nd_init(struct nameidata *nd, struct task *t, int dirfd, const char *path)
+{
+	memset(nd, 0, sizeof(*nd));
+	nd->t = t;
+	task_root(t, &nd->root);
+	if (!nd->root.mnt)
+		return -ENOENT;
+	if (path[0] == '/') {
+		nd->cur = nd->root;
+		path_get(&nd->cur);
+	} else if (dirfd == AT_FDCWD) {
+		task_cwd(t, &nd->cur);
+	} else {
+		struct file *f = task_fget(t, dirfd);
+		if (!f) {
+			path_put(&nd->root);
+			return -EBADF;
+		}
+		if (!f->path.mnt) {
+			/* Anonymous files (pipes, sockets) are not directories. */
+			file_put(f);
+			path_put(&nd->root);
+			return path[0] ? -ENOTDIR : -ENOENT;
+		}
+		nd->cur = f->path;
+		path_get(&nd->cur);
+		file_put(f);
+	}
+	return 0;
+}
+
+static void nd_done(struct nameidata *nd)
+{
+	path_put(&nd->root);
+	path_put(&nd->cur);
+}
+
+int vfs_path_lookup(struct task *t, int dirfd, const char *path, unsigned flags, struct path *out)
+{
+	struct nameidata nd;
+	if (!path[0] && !(flags & LOOKUP_EMPTY))
+		return -ENOENT;
+	if (strlen(path) >= VFS_PATH_MAX)
+		return -ENAMETOOLONG;
+	int err = nd_init(&nd, t, dirfd, path);
+	if (err)
+		return err;
+	err = walk(&nd, path, flags & LOOKUP_FOLLOW, flags & LOOKUP_DIRECTORY);
+	if (err == 0 && (flags & LOOKUP_DIRECTORY) && !S_ISDIR(nd.cur.dentry->inode->mode))
+		err = -ENOTDIR;
+	if (err) {
+		nd_done(&nd);
+		return err;
+	}
+	*out = nd.cur;
+	nd.cur.mnt = NULL;
+	nd.cur.dentry = NULL;
+	path_put(&nd.root);
+	return 0;
+}
+
+int vfs_path_parent(struct task *t, int dirfd, const char *path, struct path *parent,
+		    char *lastbuf, int *last_type, bool *trailing_slash)
+{
+	struct nameidata nd;
+	if (!path[0])
+		return -ENOENT;
+	size_t plen = strlen(path);
+	if (plen >= VFS_PATH_MAX)
+		return -ENAMETOOLONG;
+	/* Split off the last component. */
+	size_t end = plen;
+	while (end > 0 && path[end - 1] == '/')
+		end--;
+	*trailing_slash = end < plen;
+	size_t start = end;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	size_t llen = end - start;
+	if (llen > VFS_NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(lastbuf, path + start, llen);
+	lastbuf[llen] = '\0';
+	if (llen == 0)
+		*last_type = LAST_ROOT;
+	else if (llen == 1 && lastbuf[0] == '.')
+		*last_type = LAST_DOT;
+	else if (llen == 2 && lastbuf[0] == '.' && lastbuf[1] == '.')
+		*last_type = LAST_DOTDOT;
+	else
+		*last_type = LAST_NORM;
+
+	int err = nd_init(&nd, t, dirfd, path);
+	if (err)
+		return err;
+	char *dirpart = strndup(path, start);
+	if (!dirpart) {
+		nd_done(&nd);
+		return -ENOMEM;
+	}
+	err = walk(&nd, dirpart, true, false);
+	free(dirpart);
+	if (err == 0 && !S_ISDIR(nd.cur.dentry->inode->mode))
+		err = -ENOTDIR;
+	if (err == 0 && *last_type == LAST_NORM)
+		err = inode_permission(nd.cur.dentry->inode, MAY_EXEC, t);
+	if (err) {
+		nd_done(&nd);
+		return err;
+	}
+	*parent = nd.cur;
+	nd.cur.mnt = NULL;
+	nd.cur.dentry = NULL;
+	path_put(&nd.root);
+	return 0;
+}
+
+int vfs_path_string(const struct path *p, const struct path *root, char *buf, size_t size,
+		    bool *unreachable)
+{
+	if (size < 2)
+		return -ERANGE;
+	char *pos = buf + size - 1;
+	*pos = '\0';
+	*unreachable = false;
+	struct mount *mnt = p->mnt;
+	struct dentry *d = p->dentry;
+	int err = 0;
+	pthread_rwlock_rdlock(&vfs_mount_lock);
+	pthread_rwlock_rdlock(&vfs_tree_lock);
+	for (;;) {
+		if (mnt == root->mnt && d == root->dentry)
+			break;
+		if (mnt && d == mnt->root) {
+			if (!mnt->parent) {
+				*unreachable = true;
+				break;
+			}
+			d = mnt->mountpoint;
+			mnt = mnt->parent;
+			continue;
+		}
+		if (!d->parent) {
+			*unreachable = true;
+			break;
+		}
+		size_t n = strlen(d->name);
+		if ((size_t)(pos - buf) < n + 1) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		pos -= n;
+		memcpy(pos, d->name, n);
+		*--pos = '/';
+		d = d->parent;
+	}
+	pthread_rwlock_unlock(&vfs_tree_lock);
+	pthread_rwlock_unlock(&vfs_mount_lock);
+	if (err)
+		return err;
+	if (*pos == '\0') {
+		if (pos == buf)
+			return -ENAMETOOLONG;
+		*--pos = '/';
+	}
+	size_t len = strlen(pos);
+	memmove(buf, pos, len + 1);
+	return (int)len;
+}
+
+/* --- rename ------------------------------------------------------------- */
+
+bool d_is_ancestor(struct dentry *anc, struct dentry *d)
+{
+	bool found = false;
+	pthread_rwlock_rdlock(&vfs_tree_lock);
+	for (struct dentry *x = d; x; x = x->parent) {
+		if (x == anc) {
+			found = true;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&vfs_tree_lock);
+	return found;
+}
+
+void lock_rename_dirs(struct dentry *a, struct dentry *b)
+{
+	if (a == b) {
+		pthread_mutex_lock(&a->lock);
+		return;
+	}
+	struct dentry *first = a, *second = b;
+	if (d_is_ancestor(b, a) || (!d_is_ancestor(a, b) && (uintptr_t)b < (uintptr_t)a)) {
+		first = b;
+		second = a;
+	}
+	pthread_mutex_lock(&first->lock);
+	pthread_mutex_lock(&second->lock);
+}
+
+void unlock_rename_dirs(struct dentry *a, struct dentry *b)
+{
+	pthread_mutex_unlock(&a->lock);
+	if (a != b)
+		pthread_mutex_unlock(&b->lock);
+}
+
+int vfs_rename_locked(struct dentry *olddir, struct dentry *old, struct dentry *newdir,
+		      const char *newname, unsigned flags)
+{
+	int err = 0;
+	if (olddir->sb != newdir->sb)
+		return -EXDEV;
+	struct dentry *target = d_lookup_locked(newdir, newname, &err);
+	if (!target && err != -ENOENT)
+		return err;
+	err = 0;
+	bool olddir_is = S_ISDIR(old->inode->mode);
+	if (target) {
+		if (target->inode == old->inode)
+			goto out; /* same file: nothing to do */
+		if (flags & LINUX_RENAME_NOREPLACE) {
+			err = -EEXIST;
+			goto out;
+		}
+		bool tdir = S_ISDIR(target->inode->mode);
+		if (olddir_is && !tdir) {
+			err = -ENOTDIR;
+			goto out;
+		}
+		if (!olddir_is && tdir) {
+			err = -EISDIR;
+			goto out;
+		}
+		if (atomic_load(&target->mounted) > 0 || d_is_ancestor(target, olddir)) {
+			err = atomic_load(&target->mounted) > 0 ? -EBUSY : -ENOTEMPTY;
+			goto out;
+		}
+	}
+	if (atomic_load(&old->mounted) > 0) {
+		err = -EBUSY;
+		goto out;
+	}
+	if (olddir_is && d_is_ancestor(old, newdir)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (newdir->sb->flags & SB_RDONLY) {
+		err = -EROFS;
+		goto out;
+	}
+	if (!olddir->inode->iops->rename) {
+		err = -EPERM;
+		goto out;
+	}
+	struct dentry *nd = target;
+	if (!nd) {
+		nd = d_alloc(newdir, newname);
+		if (!nd) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	if (target && S_ISDIR(target->inode->mode))
+		pthread_mutex_lock(&target->lock);
+	err = olddir->inode->iops->rename(olddir, old, newdir, nd, flags);
+	if (target && S_ISDIR(target->inode->mode))
+		pthread_mutex_unlock(&target->lock);
+	if (!target) {
+		/* The fs must not have instantiated the placeholder. */
+		if (nd->inode) {
+			inode_put(nd->inode);
+			nd->inode = NULL;
+		}
+		d_free_unhashed(nd);
+	}
+	if (err)
+		goto out;
+	if (target)
+		d_drop_locked(newdir, target);
+	/* Move old under newdir with its new name. */
+	char *nn = strdup(newname);
+	pthread_rwlock_wrlock(&vfs_tree_lock);
+	d_drop_locked(olddir, old);
+	old->flags &= ~D_DEAD;
+	if (nn) {
+		free(old->name);
+		old->name = nn;
+		old->parent = newdir;
+		d_add_locked(newdir, old);
+	} else {
+		old->flags |= D_DEAD; /* keep it out of the cache rather than misnamed */
+	}
+	pthread_rwlock_unlock(&vfs_tree_lock);
+	if (nn) {
+		dget(newdir);
+		atomic_fetch_sub(&olddir->refs, 1); /* old's ref; caller holds olddir */
+	}
+out:
+	if (target)
+		dput_locked_parent(newdir, target);
+	return err;
+}
+
+int vfs_rename_in(struct dentry *olddir, const char *oldname, struct dentry *newdir,
+		  const char *newname, unsigned flags)
+{
+	int err;
+	pthread_mutex_lock(&vfs_rename_lock);
+	lock_rename_dirs(olddir, newdir);
+	struct dentry *old = d_lookup_locked(olddir, oldname, &err);
+	if (old) {
+		err = vfs_rename_locked(olddir, old, newdir, newname, flags);
+		dput_locked_parent(old->parent, old); /* both dirs locked: stable */
+	}
+	unlock_rename_dirs(olddir, newdir);
+	pthread_mutex_unlock(&vfs_rename_lock);
+	return err;
+}
