@@ -89,6 +89,8 @@ struct task {
 	} altstack;                   /* own */
 	atomic_int interrupted;       /* set by task_interrupt() */
 
+	uint64_t affinity[16];        /* own: CPU mask (1024 CPUs); all zero = every CPU */
+
 	pthread_t thread;
 	bool exited;                  /* kernel.lock */
 

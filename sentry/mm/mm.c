@@ -21,6 +21,11 @@
 #include "vfs/vfs.h"
 
 #define MAP_TYPE_MASK 0x0f
+/* Flags MAP_SHARED_VALIDATE accepts (include/linux/mman.h LEGACY_MAP_MASK). */
+#define LEGACY_MAP_FLAGS                                                                           \
+	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE | \
+	 0x4000000 /* MAP_UNINITIALIZED */ | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |          \
+	 MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT | MAP_HUGE_MASK << MAP_HUGE_SHIFT)
 
 static uint64_t rand_pages(unsigned bits)
 {
@@ -262,6 +267,11 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		return -EINVAL;
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -EINVAL;
+	/* Anonymous mappings know only SHARED and PRIVATE (do_mmap). */
+	if ((flags & MAP_ANONYMOUS) && type == MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if (type == MAP_SHARED_VALIDATE && (flags & ~LEGACY_MAP_FLAGS))
+		return -EOPNOTSUPP;
 	if (len > APP_ADDR_MAX)
 		return -ENOMEM;
 	len = PAGE_ALIGN(len);
@@ -527,14 +537,29 @@ out:
 	return r;
 }
 
+/* Is [addr, end) entirely covered by VMAs? mm->lock held. */
+static bool range_mapped(struct mm *mm, uint64_t addr, uint64_t end)
+{
+	uint64_t cur = addr;
+
+	for (int i = vma_find(mm, addr); i < mm->nvmas && cur < end; i++) {
+		if (mm->vmas[i].start > cur)
+			return false;
+		cur = mm->vmas[i].end;
+	}
+	return cur >= end;
+}
+
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 {
+	uint64_t end;
 	int r = 0;
 
 	if (addr & ~PAGE_MASK)
 		return -EINVAL;
 	len = PAGE_ALIGN(len);
-	if (addr + len < addr)
+	end = addr + len;
+	if (end < addr)
 		return -EINVAL;
 	switch (advice) {
 	case MADV_NORMAL:
@@ -551,7 +576,6 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 	case MADV_DODUMP:
 	case MADV_COLD:
 	case MADV_PAGEOUT:
-		return 0;
 	case MADV_DONTNEED:
 	case MADV_FREE:
 		break;
@@ -561,15 +585,15 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 	if (len == 0)
 		return 0;
 	pthread_mutex_lock(&mm->lock);
-	uint64_t end = addr + len, cur = addr;
-	int i;
-	for (i = vma_find(mm, addr); i < mm->nvmas && mm->vmas[i].start < end; i++) {
+	/* Like Linux: advice over a hole applies to what is mapped, then ENOMEM. */
+	if (!range_mapped(mm, addr, end))
+		r = -ENOMEM;
+	if (advice != MADV_DONTNEED && advice != MADV_FREE)
+		goto out;
+	for (int i = vma_find(mm, addr); i < mm->nvmas && mm->vmas[i].start < end; i++) {
 		struct vma *v = &mm->vmas[i];
 		uint64_t s = v->start > addr ? v->start : addr;
 		uint64_t e = v->end < end ? v->end : end;
-		if (v->start > cur)
-			r = -ENOMEM;
-		cur = v->end;
 		if (v->flags & MAP_SHARED && !v->file)
 			continue; /* MADV_DONTNEED on shared anon leaves the data */
 		platform->advise(mm->as, s, e - s, MADV_DONTNEED);
@@ -580,8 +604,31 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 			platform->protect(mm->as, s, e - s, v->prot);
 		}
 	}
-	if (cur < end)
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return r;
+}
+
+int mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint64_t vec)
+{
+	uint64_t end;
+	int r;
+
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	end = PAGE_ALIGN(addr + len);
+	if (end <= addr || end > APP_ADDR_MAX)
+		return -ENOMEM;
+	pthread_mutex_lock(&mm->lock);
+	if (!range_mapped(mm, addr, end)) {
 		r = -ENOMEM;
+		goto out;
+	}
+	/* The host answers for its own pages, into the application's vector. */
+	r = platform->mincore(mm->as, addr, end - addr, vec);
+out:
 	pthread_mutex_unlock(&mm->lock);
 	return r;
 }

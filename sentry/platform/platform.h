@@ -65,6 +65,9 @@ struct platform_ops {
 	int (*remap)(struct platform_as *as, uint64_t old, uint64_t oldlen, uint64_t new_,
 		     uint64_t newlen);
 	int (*advise)(struct platform_as *as, uint64_t addr, uint64_t len, int advice);
+	/* Host residency of [addr, addr+len) written to vec, an application
+	 * address (the host checks it: -EFAULT). */
+	int (*mincore)(struct platform_as *as, uint64_t addr, uint64_t len, uint64_t vec);
 	/* Copy out of / into the address space. Return bytes copied (possibly
 	 * short at an unmapped or protected page) or -EFAULT if none. */
 	ssize_t (*read)(struct platform_as *as, void *dst, uint64_t src, size_t n);

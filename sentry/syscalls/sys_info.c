@@ -147,33 +147,77 @@ SYSCALL_DEFINE(setrlimit)
 	return do_prlimit(t, 0, (unsigned)args->a[0], args->a[1], 0);
 }
 
+static long online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 1024 ? 1024 : n;
+}
+
+static struct task *affinity_target(struct task *t, int pid)
+{
+	struct task *x = t;
+
+	if (pid < 0)
+		return NULL;
+	if (pid != 0 && pid != t->tid) {
+		pthread_mutex_lock(&kernel.lock);
+		x = task_lookup(pid);
+		pthread_mutex_unlock(&kernel.lock);
+	}
+	return x;
+}
+
 SYSCALL_DEFINE(sched_getaffinity)
 {
 	size_t len = args->a[1];
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	uint8_t mask[128];
+	long ncpu = online_cpus();
+	uint64_t mask[16];
+	struct task *x;
 
-	if (ncpu < 1)
-		ncpu = 1;
-	if (ncpu > 1024)
-		ncpu = 1024;
 	/* Like Linux: the buffer must hold nr_cpu_ids bits, in whole longs. */
 	size_t need = (((size_t)ncpu + 63) / 64) * 8;
 	if (len < need || (len & 7))
 		return -EINVAL;
-	if ((int)args->a[0] != 0 && (int)args->a[0] != t->tid) {
-		pthread_mutex_lock(&kernel.lock);
-		struct task *x = task_lookup((int)args->a[0]);
-		pthread_mutex_unlock(&kernel.lock);
-		if (!x)
-			return -ESRCH;
-	}
-	memset(mask, 0, sizeof(mask));
-	for (long i = 0; i < ncpu; i++)
-		mask[i / 8] |= (uint8_t)(1u << (i % 8));
+	if (!(x = affinity_target(t, (int)args->a[0])))
+		return -ESRCH;
+	memcpy(mask, x->affinity, sizeof(mask));
+	bool any = false;
+	for (int i = 0; i < 16; i++)
+		any |= mask[i] != 0;
+	if (!any)
+		for (long i = 0; i < ncpu; i++)
+			mask[i / 64] |= 1ULL << (i % 64);
 	if (copy_to_user(t, args->a[2], mask, need))
 		return -EFAULT;
 	return (long)need;
+}
+
+SYSCALL_DEFINE(sched_setaffinity)
+{
+	size_t len = args->a[1];
+	long ncpu = online_cpus();
+	uint64_t mask[16] = {0};
+	struct task *x;
+
+	if (len > sizeof(mask))
+		len = sizeof(mask);
+	if (copy_from_user(t, mask, args->a[2], len))
+		return -EFAULT;
+	if (!(x = affinity_target(t, (int)args->a[0])))
+		return -ESRCH;
+	/* Only online CPUs count; none left is EINVAL. */
+	bool any = false;
+	for (long i = 0; i < 1024; i++) {
+		bool bit = mask[i / 64] >> (i % 64) & 1;
+		if (i >= ncpu && bit)
+			mask[i / 64] &= ~(1ULL << (i % 64));
+		else if (bit)
+			any = true;
+	}
+	if (!any)
+		return -EINVAL;
+	memcpy(x->affinity, mask, sizeof(mask));
+	return 0;
 }
 
 SYSCALL_DEFINE(sched_yield)

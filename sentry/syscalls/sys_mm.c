@@ -1,10 +1,13 @@
 /* Memory-map syscalls: thin decoders over sentry/mm. */
 #include <errno.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "mm/mm.h"
 #include "syscalls/syscalls.h"
 #include "vfs/vfs.h"
+#include "vfs/vfs_impl.h"
 
 SYSCALL_DEFINE(brk)
 {
@@ -19,9 +22,24 @@ SYSCALL_DEFINE(mmap)
 	long r;
 
 	if (!(flags & MAP_ANONYMOUS)) {
+		struct kstat st;
 		f = fd_get(t->fdt, fd);
 		if (!f)
 			return -EBADF;
+		if (vfs_fstat(f, &st) < 0 || !(S_ISREG(st.mode) || S_ISCHR(st.mode))) {
+			file_put(f);
+			return -ENODEV;
+		}
+		if (S_ISCHR(st.mode)) {
+			/* /dev/zero maps as anonymous memory; other devices cannot map. */
+			file_put(f);
+			if (st.rdev != makedev(1, 5))
+				return -ENODEV;
+			if ((flags & 0xf) == MAP_SHARED_VALIDATE)
+				flags = (flags & ~0xf) | MAP_SHARED;
+			f = NULL;
+			flags |= MAP_ANONYMOUS;
+		}
 	}
 	r = mm_mmap(t->mm, addr, len, prot, flags, f, off);
 	if (f)
@@ -47,4 +65,9 @@ SYSCALL_DEFINE(mremap)
 SYSCALL_DEFINE(madvise)
 {
 	return mm_madvise(t->mm, args->a[0], args->a[1], (int)args->a[2]);
+}
+
+SYSCALL_DEFINE(mincore)
+{
+	return mm_mincore(t->mm, args->a[0], args->a[1], args->a[2]);
 }

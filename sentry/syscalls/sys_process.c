@@ -110,39 +110,6 @@ SYSCALL_DEFINE(getgroups)
 	return t->creds.ngroups;
 }
 
-/* set*id: only changes that keep the ids the task already has, or root's. */
-static long set_ids(struct task *t, uint32_t *real, uint32_t *eff, uint32_t *saved, uint32_t *fs,
-		    uint32_t id, int cap)
-{
-	if (id == (uint32_t)-1)
-		return -EINVAL;
-	if (creds_capable(&t->creds, cap)) {
-		*real = *eff = *saved = *fs = id;
-		return 0;
-	}
-	if (id != *real && id != *saved)
-		return -EPERM;
-	*eff = *fs = id;
-	return 0;
-}
-
-SYSCALL_DEFINE(setuid)
-{
-	long r = set_ids(t, &t->creds.uid, &t->creds.euid, &t->creds.suid, &t->creds.fsuid,
-			 (uint32_t)args->a[0], CAP_SETUID);
-	if (r == 0 && t->creds.euid != 0)
-		t->creds.cap_effective = 0;
-	if (r == 0 && t->creds.uid != 0 && t->creds.suid != 0)
-		t->creds.cap_permitted = 0;
-	return r;
-}
-
-SYSCALL_DEFINE(setgid)
-{
-	return set_ids(t, &t->creds.gid, &t->creds.egid, &t->creds.sgid, &t->creds.fsgid,
-		       (uint32_t)args->a[0], CAP_SETGID);
-}
-
 SYSCALL_DEFINE(getpgrp)
 {
 	return t->tg->pgid;

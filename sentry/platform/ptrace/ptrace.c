@@ -262,6 +262,13 @@ static int ptrace_advise(struct platform_as *as, uint64_t addr, uint64_t len, in
 	return (int)inject(as, SYS_madvise, addr, len, (uint64_t)advice, 0, 0, 0);
 }
 
+static int ptrace_mincore(struct platform_as *as, uint64_t addr, uint64_t len, uint64_t vec)
+{
+	if (vec >= APP_ADDR_MAX)
+		return -EFAULT;
+	return (int)inject(as, SYS_mincore, addr, len, vec, 0, 0, 0);
+}
+
 static ssize_t vm_copy(struct platform_as *as, void *local, uint64_t remote, size_t n, int write)
 {
 	size_t done = 0;
@@ -402,6 +409,7 @@ const struct platform_ops platform_ptrace = {
 	.protect = ptrace_protect,
 	.remap = ptrace_remap,
 	.advise = ptrace_advise,
+	.mincore = ptrace_mincore,
 	.read = ptrace_read,
 	.write = ptrace_write,
 	.run = ptrace_run,
