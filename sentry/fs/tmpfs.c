@@ -1,8 +1,8 @@
 /*
  * tmpfs: a memory filesystem. Directories hold their entries (name, inode,
- * readdir cookie) in inode->priv; regular files hold a growable buffer whose
- * stored length may be below the file size (the rest reads as zeros, so a
- * large ftruncate is cheap); symlinks hold their target.
+ * readdir cookie) in inode->priv; regular files keep their data in a host
+ * memfd (sparse, so a large ftruncate is cheap; mappable MAP_SHARED into
+ * address spaces through file_host_fd); symlinks hold their target.
  *
  * Locking: the VFS holds the directory dentry's lock for name operations;
  * each inode's lock guards its entry array / data / attributes.
@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "abi/linux_stat.h"
 #include "kernel/task.h"
@@ -31,9 +33,9 @@ struct tmpfs_node {
 	struct tmpfs_dirent *ents;
 	size_t nents, cap;
 	int64_t next_cookie;
-	/* regular files */
-	char *data;
-	size_t stored, alloc;
+	/* regular files: a host memfd (created on first need, sized to i->size)
+	 * so the data can be mapped MAP_SHARED into address spaces */
+	int memfd;
 	/* symlinks */
 	char *target;
 };
@@ -57,7 +59,8 @@ static void tmpfs_evict(struct inode *i)
 		inode_put(n->ents[k].inode);
 	}
 	free(n->ents);
-	free(n->data);
+	if (n->memfd > 0)
+		close(n->memfd);
 	free(n->target);
 	free(n);
 }
@@ -381,27 +384,30 @@ static int tmpfs_iterate(struct file *f, struct dir_context *ctx)
 
 /* --- regular files ------------------------------------------------------ */
 
-/* i->lock held. Make sure bytes [0, end) are stored. */
-static int file_reserve(struct inode *i, uint64_t end)
+/* i->lock held. The file's memfd, created (sized to i->size) on first need. */
+static int file_memfd(struct inode *i)
 {
 	struct tmpfs_node *n = TN(i);
-	if (end > TMPFS_MAX_FILE)
-		return -EFBIG;
-	if (end <= n->stored)
-		return 0;
-	if (end > n->alloc) {
-		size_t a = n->alloc ? n->alloc : 4096;
-		while (a < end)
-			a *= 2;
-		char *d = realloc(n->data, a);
-		if (!d)
+
+	if (n->memfd > 0)
+		return n->memfd;
+	int fd = memfd_create("tmpfs", MFD_CLOEXEC);
+	if (fd < 0)
+		return errno == EMFILE || errno == ENFILE ? -ENOSPC : -errno;
+	if (fd == 0) {
+		/* 0 means "none" in a zeroed node; keep descriptor 0 unused. */
+		int fd2 = fcntl(fd, F_DUPFD_CLOEXEC, 1);
+		close(fd);
+		if (fd2 < 0)
 			return -ENOSPC;
-		n->data = d;
-		n->alloc = a;
+		fd = fd2;
 	}
-	memset(n->data + n->stored, 0, end - n->stored);
-	n->stored = end;
-	return 0;
+	if (ftruncate(fd, (off_t)i->size) < 0) {
+		close(fd);
+		return -ENOSPC;
+	}
+	n->memfd = fd;
+	return fd;
 }
 
 static ssize_t tmpfs_read(struct file *f, void *buf, size_t len, int64_t *pos)
@@ -413,10 +419,13 @@ static ssize_t tmpfs_read(struct file *f, void *buf, size_t len, int64_t *pos)
 	size_t got = 0;
 	if (off < i->size) {
 		got = len < i->size - off ? len : (size_t)(i->size - off);
-		size_t from_data = off < n->stored ? (got < n->stored - off ? got : n->stored - off) : 0;
-		if (from_data)
-			memcpy(buf, n->data + off, from_data);
-		memset((char *)buf + from_data, 0, got - from_data);
+		ssize_t r = n->memfd > 0 ? pread(n->memfd, buf, got, (off_t)off) : 0;
+		if (r < 0) {
+			pthread_mutex_unlock(&i->lock);
+			return -EIO;
+		}
+		/* Past the memfd's end (never written): zeros. */
+		memset((char *)buf + r, 0, got - (size_t)r);
 	}
 	vfs_now(&i->atime);
 	pthread_mutex_unlock(&i->lock);
@@ -437,20 +446,29 @@ static ssize_t tmpfs_write(struct file *f, const void *buf, size_t len, int64_t 
 		pthread_mutex_unlock(&i->lock);
 		return -EFBIG;
 	}
-	int err = file_reserve(i, off + len);
-	if (err) {
+	int fd = file_memfd(i);
+	ssize_t w = fd < 0 ? fd : pwrite(fd, buf, len, (off_t)off);
+	if (w < 0) {
 		pthread_mutex_unlock(&i->lock);
-		return err;
+		return fd < 0 ? fd : -ENOSPC;
 	}
-	memcpy(TN(i)->data + off, buf, len);
-	if (off + len > i->size)
-		i->size = off + len;
+	if (off + (uint64_t)w > i->size)
+		i->size = off + (uint64_t)w;
 	vfs_now(&i->mtime);
 	i->ctime = i->mtime;
 	i->mode &= ~(uint32_t)(S_ISUID | S_ISGID); /* as Linux's file_remove_privs */
 	pthread_mutex_unlock(&i->lock);
-	*pos = (int64_t)(off + len);
-	return (ssize_t)len;
+	*pos = (int64_t)(off + (uint64_t)w);
+	return w;
+}
+
+static int tmpfs_host_fd(struct file *f)
+{
+	struct inode *i = f->inode;
+	pthread_mutex_lock(&i->lock);
+	int fd = file_memfd(i);
+	pthread_mutex_unlock(&i->lock);
+	return fd < 0 ? -1 : fd;
 }
 
 static int tmpfs_setattr(struct dentry *d, const struct iattr *ia)
@@ -463,8 +481,10 @@ static int tmpfs_setattr(struct dentry *d, const struct iattr *ia)
 			return -EFBIG;
 		pthread_mutex_lock(&i->lock);
 		struct tmpfs_node *n = TN(i);
-		if (ia->size < n->stored)
-			n->stored = ia->size;
+		if (n->memfd > 0 && ftruncate(n->memfd, (off_t)ia->size) < 0) {
+			pthread_mutex_unlock(&i->lock);
+			return -ENOSPC;
+		}
 		i->size = ia->size;
 		pthread_mutex_unlock(&i->lock);
 		struct iattr rest = *ia;
@@ -513,4 +533,5 @@ static const struct file_operations tmpfs_file_fops = {
 	.read = tmpfs_read,
 	.write = tmpfs_write,
 	.fsync = tmpfs_fsync,
+	.host_fd = tmpfs_host_fd,
 };

@@ -1,11 +1,12 @@
 /*
  * Address spaces: the VMA set and its mirror in the platform.
  *
- * Anonymous memory is host anonymous memory in the stub. File mappings are
- * anonymous host memory filled from the file (the platform cannot yet map a
- * donated descriptor), so MAP_PRIVATE is exact and read-only MAP_SHARED is
- * exact until the file changes; writable MAP_SHARED file mappings are refused
- * with ENODEV until descriptors can be installed into the stub.
+ * Anonymous memory is host anonymous memory in the stub. A file with a host
+ * descriptor (gofer files, tmpfs memfds, host stdio) is mapped by installing
+ * that descriptor into the stub, so MAP_SHARED writes reach the file and
+ * pages load lazily. A file without one (synthetic files) is copied into
+ * anonymous memory: exact for MAP_PRIVATE; MAP_SHARED writable mappings of
+ * such files are refused with ENODEV.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -283,11 +284,8 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		int acc = file_flags(file) & O_ACCMODE;
 		if (acc == O_WRONLY)
 			return -EACCES;
-		if (type != MAP_PRIVATE && (prot & PROT_WRITE)) {
-			if (acc != O_RDWR)
-				return -EACCES;
-			return -ENODEV; /* writable shared file mappings: not yet */
-		}
+		if (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc != O_RDWR)
+			return -EACCES;
 		if (off + len < off)
 			return -EOVERFLOW;
 	}
@@ -315,14 +313,33 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	r = vma_reserve(mm, 2);
 	if (r < 0)
 		goto out;
-	r = platform->map_anon(mm->as, addr, len, file ? PROT_READ | PROT_WRITE : prot,
-			       !file && type != MAP_PRIVATE);
-	if (r < 0)
+	{
+		int hfd = file ? file_host_fd(file) : -1;
+		if (hfd >= 0) {
+			r = platform->map_fd(mm->as, addr, len, prot,
+					     type == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED, hfd, off);
+			if (r == 0)
+				v.host_mapped = true;
+			else if (r != -ENOSYS)
+				goto out;
+		}
+	}
+	if (file && !v.host_mapped && type != MAP_PRIVATE && (prot & PROT_WRITE)) {
+		r = -ENODEV; /* no descriptor to share the pages through */
 		goto out;
+	}
+	if (!v.host_mapped) {
+		r = platform->map_anon(mm->as, addr, len, file ? PROT_READ | PROT_WRITE : prot,
+				       !file && type != MAP_PRIVATE);
+		if (r < 0)
+			goto out;
+	}
 	r = vma_unmap_range(mm, addr, addr + len);
 	if (r < 0)
 		goto out;
-	if (file) {
+	if (file && v.host_mapped) {
+		file_get(file);
+	} else if (file) {
 		r = fill_from_file(mm, addr, len, file, off);
 		if (r == 0 && prot != (PROT_READ | PROT_WRITE))
 			r = platform->protect(mm->as, addr, len, prot);
@@ -470,12 +487,18 @@ long mm_mremap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, in
 		/* Grow in place when the vma ends here and the space after is free. */
 		if (v.end == old + oldlen && range_free(mm, old + oldlen, old + newlen) &&
 		    old + newlen <= APP_ADDR_MAX) {
-			r = platform->map_anon(mm->as, old + oldlen, newlen - oldlen,
-					       v.file ? PROT_READ | PROT_WRITE : v.prot,
-					       !v.file && (v.flags & MAP_SHARED));
+			if (v.host_mapped)
+				r = platform->map_fd(mm->as, old + oldlen, newlen - oldlen, v.prot,
+						     v.flags & MAP_SHARED ? MAP_SHARED : MAP_PRIVATE,
+						     file_host_fd(v.file),
+						     v.off + (old + oldlen - v.start));
+			else
+				r = platform->map_anon(mm->as, old + oldlen, newlen - oldlen,
+						       v.file ? PROT_READ | PROT_WRITE : v.prot,
+						       !v.file && (v.flags & MAP_SHARED));
 			if (r < 0)
 				goto out;
-			if (v.file) {
+			if (v.file && !v.host_mapped) {
 				fill_from_file(mm, old + oldlen, newlen - oldlen, v.file,
 					       v.off + (old + oldlen - v.start));
 				if (v.prot != (PROT_READ | PROT_WRITE))
@@ -520,7 +543,7 @@ long mm_mremap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, in
 		r = vma_unmap_range(mm, old, old + oldlen);
 		if (r < 0)
 			goto out;
-		if (newlen > copylen && nv.file) {
+		if (newlen > copylen && nv.file && !nv.host_mapped) {
 			platform->protect(mm->as, new_addr + copylen, newlen - copylen,
 					  PROT_READ | PROT_WRITE);
 			fill_from_file(mm, new_addr + copylen, newlen - copylen, nv.file,
@@ -597,7 +620,7 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 		if (v->flags & MAP_SHARED && !v->file)
 			continue; /* MADV_DONTNEED on shared anon leaves the data */
 		platform->advise(mm->as, s, e - s, MADV_DONTNEED);
-		if (v->file) {
+		if (v->file && !v->host_mapped) {
 			/* Private file pages come back from the file. */
 			platform->protect(mm->as, s, e - s, PROT_READ | PROT_WRITE);
 			fill_from_file(mm, s, e - s, v->file, v->off + (s - v->start));
@@ -605,6 +628,38 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 		}
 	}
 out:
+	pthread_mutex_unlock(&mm->lock);
+	return r;
+}
+
+int mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags)
+{
+	uint64_t end;
+	int r = 0;
+
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	if (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE))
+		return -EINVAL;
+	if ((flags & MS_ASYNC) && (flags & MS_SYNC))
+		return -EINVAL;
+	len = PAGE_ALIGN(len);
+	end = addr + len;
+	if (end < addr)
+		return -ENOMEM;
+	if (len == 0)
+		return 0;
+	pthread_mutex_lock(&mm->lock);
+	if (!range_mapped(mm, addr, end))
+		r = -ENOMEM;
+	/* Shared file pages are the file's own: let the host write them back. */
+	for (int i = vma_find(mm, addr); i < mm->nvmas && mm->vmas[i].start < end; i++) {
+		struct vma *v = &mm->vmas[i];
+		uint64_t s = v->start > addr ? v->start : addr;
+		uint64_t e = v->end < end ? v->end : end;
+		if (v->host_mapped && (v->flags & MAP_SHARED) && (flags & MS_SYNC))
+			platform->msync(mm->as, s, e - s, MS_SYNC);
+	}
 	pthread_mutex_unlock(&mm->lock);
 	return r;
 }

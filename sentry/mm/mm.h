@@ -38,6 +38,7 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
 long mm_brk(struct mm *mm, uint64_t brk);
 /* mincore(2): residency of [addr, addr+len) written to vec in the address space. */
 int mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint64_t vec);
+int mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
 
 /* Layout set by the loader. */
 void mm_set_brk_base(struct mm *mm, uint64_t base);

@@ -20,6 +20,7 @@ struct vma {
 	struct file *file;  /* referenced; NULL for anonymous */
 	uint64_t off;       /* file offset of start */
 	const char *name;   /* "[heap]", "[stack]" or NULL (static strings) */
+	bool host_mapped;   /* the file's host descriptor is mapped (else a filled copy) */
 };
 
 struct mm {

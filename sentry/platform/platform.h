@@ -68,6 +68,8 @@ struct platform_ops {
 	/* Host residency of [addr, addr+len) written to vec, an application
 	 * address (the host checks it: -EFAULT). */
 	int (*mincore)(struct platform_as *as, uint64_t addr, uint64_t len, uint64_t vec);
+	/* msync(2) of a host-mapped file range. */
+	int (*msync)(struct platform_as *as, uint64_t addr, uint64_t len, int flags);
 	/* Copy out of / into the address space. Return bytes copied (possibly
 	 * short at an unmapped or protected page) or -EFAULT if none. */
 	ssize_t (*read)(struct platform_as *as, void *dst, uint64_t src, size_t n);

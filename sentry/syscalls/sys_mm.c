@@ -71,3 +71,8 @@ SYSCALL_DEFINE(mincore)
 {
 	return mm_mincore(t->mm, args->a[0], args->a[1], args->a[2]);
 }
+
+SYSCALL_DEFINE(msync)
+{
+	return mm_msync(t->mm, args->a[0], args->a[1], (int)args->a[2]);
+}

@@ -15,6 +15,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <linux/ptrace.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -139,7 +141,7 @@ static int ptrace_as_new(struct platform_as **asp, struct platform_thread **thrp
 	struct platform_thread *thr = calloc(1, sizeof(*thr));
 	char *const argv[] = {"sentry-stub", NULL};
 	char *const envp[] = {NULL};
-	int status;
+	int status, sv[2];
 	pid_t pid;
 	long r;
 
@@ -148,20 +150,31 @@ static int ptrace_as_new(struct platform_as **asp, struct platform_thread **thrp
 		free(thr);
 		return -ENOMEM;
 	}
-	/* vfork: the child only makes raw syscalls before it execs. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(as);
+		free(thr);
+		return -errno;
+	}
+	/* vfork: the child only makes raw syscalls before it execs. Its one
+	 * descriptor is its end of the socket, as STUB_SOCK_FD. */
 	pid = vfork();
 	if (pid == 0) {
 		syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		syscall(SYS_setsid);
-		syscall(SYS_close_range, 0, ~0U, CLOSE_RANGE_CLOEXEC);
+		syscall(SYS_dup3, sv[1], STUB_SOCK_FD, 0);
+		syscall(SYS_close_range, STUB_SOCK_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC);
 		if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) == 0)
 			syscall(SYS_execveat, stub_memfd, "", argv, envp, AT_EMPTY_PATH);
 		syscall(SYS_exit_group, 127);
 	}
+	close(sv[1]);
 	if (pid < 0) {
 		r = -errno;
+		close(sv[0]);
 		goto fail_free;
 	}
+	as->sock = sv[0];
+	pthread_mutex_init(&as->fd_lock, NULL);
 	status = wait_stop(pid);
 	if (status < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
 		r = -ECHILD;
@@ -189,6 +202,11 @@ static int ptrace_as_new(struct platform_as **asp, struct platform_thread **thrp
 	if (r == 0)
 		r = inject(as, SYS_munmap, APP_ADDR_MAX + STUB_REGION_SIZE,
 			   0x7ffffffff000ULL - APP_ADDR_MAX - STUB_REGION_SIZE, 0, 0, 0, 0);
+	if (r == 0)
+		r = inject(as, SYS_mmap, STUB_SCRATCH, 0x1000, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, (uint64_t)-1, 0);
+	if (r >= 0 && (uint64_t)r != STUB_SCRATCH)
+		r = -ENOMEM;
 	if (r < 0)
 		goto fail_kill;
 	*asp = as;
@@ -197,6 +215,7 @@ static int ptrace_as_new(struct platform_as **asp, struct platform_thread **thrp
 fail_kill:
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, __WALL);
+	close(as->sock);
 fail_free:
 	platform_set_current(NULL);
 	free(as);
@@ -216,6 +235,8 @@ static void ptrace_as_release(struct platform_as *as)
 		while (waitpid(as->pid, &status, __WALL) < 0 && errno == EINTR)
 			;
 	}
+	close(as->sock);
+	pthread_mutex_destroy(&as->fd_lock);
 	free(as);
 }
 
@@ -231,10 +252,101 @@ static int ptrace_map_anon(struct platform_as *as, uint64_t addr, uint64_t len, 
 	return (uint64_t)r == addr ? 0 : -EFAULT;
 }
 
+/* Raw copy into the stub's scratch page (outside the application's range). */
+static int scratch_write(struct platform_as *as, uint64_t off, const void *src, size_t n)
+{
+	struct iovec l = {(void *)src, n}, r = {(void *)(uintptr_t)(STUB_SCRATCH + off), n};
+	return process_vm_writev(as->pid, &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -EFAULT;
+}
+
+static int scratch_read(struct platform_as *as, uint64_t off, void *dst, size_t n)
+{
+	struct iovec l = {dst, n}, r = {(void *)(uintptr_t)(STUB_SCRATCH + off), n};
+	return process_vm_readv(as->pid, &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -EFAULT;
+}
+
+/*
+ * Map a host descriptor: pass it to the stub over its socket (SCM_RIGHTS),
+ * have the stub receive it (injected recvmsg into the scratch page), mmap it
+ * and close it. The application may scribble on the scratch page from
+ * another thread; the worst it gets is a failed mapping of its own.
+ */
 static int ptrace_map_fd(struct platform_as *as, uint64_t addr, uint64_t len, int prot, int flags,
 			 int host_fd, uint64_t off)
 {
-	return -ENOSYS;
+	char byte = 0, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&byte, 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c;
+	int stub_fd = -1;
+	long r;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &host_fd, sizeof(int));
+
+	pthread_mutex_lock(&as->fd_lock);
+	if (as->fd_broken) {
+		r = -ENOSYS; /* the caller falls back to copying */
+		goto out;
+	}
+	if (sendmsg(as->sock, &mh, MSG_NOSIGNAL) != 1) {
+		r = -errno;
+		goto out;
+	}
+	/* The stub's msghdr, iovec and buffers, laid out in its scratch page. */
+	struct {
+		struct msghdr mh;
+		struct iovec iov;
+		char byte;
+		char pad[7];
+		char cbuf[CMSG_SPACE(sizeof(int))];
+	} sm;
+	memset(&sm, 0, sizeof(sm));
+	sm.iov.iov_base = (void *)(uintptr_t)(STUB_SCRATCH + offsetof(typeof(sm), byte));
+	sm.iov.iov_len = 1;
+	sm.mh.msg_iov = (void *)(uintptr_t)(STUB_SCRATCH + offsetof(typeof(sm), iov));
+	sm.mh.msg_iovlen = 1;
+	sm.mh.msg_control = (void *)(uintptr_t)(STUB_SCRATCH + offsetof(typeof(sm), cbuf));
+	sm.mh.msg_controllen = sizeof(sm.cbuf);
+	r = scratch_write(as, 0, &sm, sizeof(sm));
+	if (r == 0)
+		r = inject(as, SYS_recvmsg, STUB_SOCK_FD, STUB_SCRATCH, MSG_CMSG_CLOEXEC, 0, 0, 0);
+	if (r != 1) {
+		/* Never let a later call receive this descriptor instead of its own. */
+		as->fd_broken = true;
+		r = r < 0 ? r : -EIO;
+		goto out;
+	}
+	if (scratch_read(as, offsetof(typeof(sm), cbuf), sm.cbuf, sizeof(sm.cbuf)) < 0) {
+		r = -EIO;
+		goto out;
+	}
+	c = (struct cmsghdr *)sm.cbuf;
+	if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int))) {
+		r = -EIO;
+		goto out;
+	}
+	memcpy(&stub_fd, CMSG_DATA(c), sizeof(int));
+	/* Only the socket is open in the stub, so the new one is the next. */
+	if (stub_fd != STUB_SOCK_FD + 1) {
+		r = -EIO;
+		goto out;
+	}
+	r = inject(as, SYS_mmap, addr, len, (uint64_t)prot, (uint64_t)(flags | MAP_FIXED),
+		   (uint64_t)stub_fd, off);
+	if (r >= 0 && (uint64_t)r != addr)
+		r = -EFAULT;
+out:
+	if (stub_fd > 0)
+		inject(as, SYS_close, (uint64_t)stub_fd, 0, 0, 0, 0, 0);
+	pthread_mutex_unlock(&as->fd_lock);
+	return r < 0 ? (int)r : 0;
 }
 
 static int ptrace_unmap(struct platform_as *as, uint64_t addr, uint64_t len)
@@ -267,6 +379,11 @@ static int ptrace_mincore(struct platform_as *as, uint64_t addr, uint64_t len, u
 	if (vec >= APP_ADDR_MAX)
 		return -EFAULT;
 	return (int)inject(as, SYS_mincore, addr, len, vec, 0, 0, 0);
+}
+
+static int ptrace_msync(struct platform_as *as, uint64_t addr, uint64_t len, int flags)
+{
+	return (int)inject(as, SYS_msync, addr, len, (uint64_t)flags, 0, 0, 0);
 }
 
 static ssize_t vm_copy(struct platform_as *as, void *local, uint64_t remote, size_t n, int write)
@@ -410,6 +527,7 @@ const struct platform_ops platform_ptrace = {
 	.remap = ptrace_remap,
 	.advise = ptrace_advise,
 	.mincore = ptrace_mincore,
+	.msync = ptrace_msync,
 	.read = ptrace_read,
 	.write = ptrace_write,
 	.run = ptrace_run,

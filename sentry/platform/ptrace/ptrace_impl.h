@@ -1,13 +1,18 @@
 #ifndef SENTRY_PLATFORM_PTRACE_IMPL_H
 #define SENTRY_PLATFORM_PTRACE_IMPL_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* The stub's region: [APP_ADDR_MAX, APP_ADDR_MAX + STUB_REGION_SIZE). */
-#define STUB_REGION_SIZE 0x1000ULL
+/* The stub's region: [APP_ADDR_MAX, APP_ADDR_MAX + STUB_REGION_SIZE): the
+ * stub's code page, then a scratch page for injected calls' arguments. */
+#define STUB_REGION_SIZE 0x2000ULL
+#define STUB_SCRATCH (APP_ADDR_MAX + 0x1000ULL)
+/* The stub's only descriptor: a socket for receiving descriptors to map. */
+#define STUB_SOCK_FD 0
 /* Sent by platform_kick; never delivered to the application. */
 #define PLATFORM_KICK_SIGNAL SIGURG
 #define PLATFORM_FPSTATE_SIZE 4096
@@ -15,6 +20,9 @@
 struct platform_as {
 	pid_t pid; /* host pid of the stub process */
 	int refs;
+	int sock;  /* sentry's end of the stub's descriptor socket */
+	pthread_mutex_t fd_lock; /* one descriptor in flight at a time */
+	bool fd_broken;          /* a descriptor may be stuck in the socket */
 };
 
 struct platform_thread {
