@@ -16,7 +16,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/ptrace.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -135,6 +138,53 @@ dead:
 	return -ESRCH;
 }
 
+static int scratch_write(struct platform_as *as, uint64_t off, const void *src, size_t n);
+
+/*
+ * The stub's own seccomp filter: only the calls the sentry injects. Under
+ * PTRACE_SYSEMU the application's syscalls stop before seccomp and never
+ * reach it, so this confines only what the stub itself executes: a mistake
+ * in injection cannot run an arbitrary host syscall.
+ */
+static const uint32_t stub_allowed[] = {
+	SYS_mmap, SYS_munmap, SYS_mprotect, SYS_mremap, SYS_madvise, SYS_mincore,
+	SYS_msync, SYS_recvmsg, SYS_close, SYS_exit, SYS_exit_group,
+};
+
+static int install_stub_filter(struct platform_as *as)
+{
+	struct sock_filter prog[4 + 2 * (sizeof(stub_allowed) / sizeof(stub_allowed[0])) + 1];
+	size_t n = 0, nallowed = sizeof(stub_allowed) / sizeof(stub_allowed[0]);
+	struct sock_fprog fprog;
+	long r;
+
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						 offsetof(struct seccomp_data, arch));
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						 offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < nallowed; i++) {
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, stub_allowed[i],
+							 0, 1);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	}
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+
+	/* The program and its descriptor go to the scratch page. */
+	const uint64_t prog_off = 0x800, fprog_off = 0x7f0;
+	fprog.len = (unsigned short)n;
+	fprog.filter = (struct sock_filter *)(uintptr_t)(STUB_SCRATCH + prog_off);
+	if (scratch_write(as, prog_off, prog, n * sizeof(prog[0])) < 0 ||
+	    scratch_write(as, fprog_off, &fprog, sizeof(fprog)) < 0)
+		return -EFAULT;
+	r = inject(as, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+	if (r == 0)
+		r = inject(as, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, STUB_SCRATCH + fprog_off, 0,
+			   0, 0);
+	return (int)r;
+}
+
 static int ptrace_as_new(struct platform_as **asp, struct platform_thread **thrp)
 {
 	struct platform_as *as = calloc(1, sizeof(*as));
@@ -207,6 +257,8 @@ static int ptrace_as_new(struct platform_as **asp, struct platform_thread **thrp
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, (uint64_t)-1, 0);
 	if (r >= 0 && (uint64_t)r != STUB_SCRATCH)
 		r = -ENOMEM;
+	if (r >= 0)
+		r = install_stub_filter(as);
 	if (r < 0)
 		goto fail_kill;
 	*asp = as;
