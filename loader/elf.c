@@ -266,8 +266,8 @@ out_image:
 
 int elf_parse(const void *buf, size_t len, struct elf_image *img, char *err, size_t errlen)
 {
-	uint64_t phoff;
-	size_t phsize;
+	uint64_t phoff = 0;
+	size_t phsize = 0;
 
 	memset(img, 0, sizeof(*img));
 	int r = elf_check_ehdr(buf, len, &phoff, &phsize, err, errlen);

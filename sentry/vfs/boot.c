@@ -60,7 +60,13 @@ int vfs_boot(const struct vfs_boot_config *cfg)
 		{"procfs", procfs_mount},
 		{"sysfs", sysfs_mount},
 	};
-	if ((err = mount_tmpfs("/tmp", "tmpfs")) < 0) {
+	/*
+	 * Under the default overlay, /tmp is the overlay's: the host's files
+	 * show through read-only and writes stay in the sentry's memory (a
+	 * program built under the host's /tmp still runs). A writable root gets
+	 * a private tmpfs, as a container does.
+	 */
+	if (!cfg->overlay && (err = mount_tmpfs("/tmp", "tmpfs")) < 0) {
 		log_err("vfs: mount /tmp: %s", strerror(-err));
 		return err;
 	}
