@@ -249,8 +249,17 @@ int kernel_run(const struct run_config *cfg)
 
 	/* Init: reap orphans, wait for the program. */
 	pthread_mutex_lock(&kernel.lock);
-	while (!prog_tg->zombie)
-		pthread_cond_wait(&prog_tg->child_exit, &kernel.lock);
+	while (!prog_tg->zombie) {
+		if (init_tg) {
+			for (struct thread_group *c = init_tg->children, *next; c; c = next) {
+				next = c->sibling;
+				if (c->zombie && c != prog_tg)
+					tg_reap(c);
+			}
+		}
+		pthread_cond_wait(init_tg ? &init_tg->child_exit : &prog_tg->child_exit,
+				  &kernel.lock);
+	}
 	status = prog_tg->exit_code;
 	pthread_mutex_unlock(&kernel.lock);
 	if (exec_status >= 0)

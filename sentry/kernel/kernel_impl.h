@@ -70,4 +70,12 @@ _Noreturn void task_exit_thread(struct task *t);
 
 void task_set_current(struct task *t);
 
+/* clone(2) and friends (kernel/task_clone.c). */
+long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
+	      uint64_t tls);
+/* A vfork child exec'd or exited: its parent goes on. kernel.lock held. */
+void task_vfork_release(struct task *t);
+/* Free a reaped zombie. kernel.lock held. */
+void tg_reap(struct thread_group *tg);
+
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kernel/kernel_impl.h"
+#include "kernel/futex.h"
 #include "loader/loader.h"
 #include "mm/mm.h"
 #include "syscalls/dispatch.h"
@@ -43,7 +44,8 @@ void task_interrupt(struct task *t)
 
 bool task_has_pending_signal(struct task *t)
 {
-	return t->tg->exiting || ((t->pending | t->tg->shared_pending) & ~t->sigmask) != 0;
+	return t->tg->exiting || t->must_exit ||
+	       ((t->pending | t->tg->shared_pending) & ~t->sigmask) != 0;
 }
 
 struct thread_group *tg_new(int tgid, struct thread_group *parent)
@@ -55,6 +57,7 @@ struct thread_group *tg_new(int tgid, struct thread_group *parent)
 	tg->tgid = tgid;
 	tg->refs = 1;
 	tg->parent = parent;
+	tg->exit_signal = SIGCHLD;
 	tg->pgid = parent ? parent->pgid : tgid;
 	tg->sid = parent ? parent->sid : tgid;
 	pthread_cond_init(&tg->child_exit, NULL);
@@ -118,10 +121,10 @@ void task_run_loop(struct task *t)
 	struct platform_stop_info info;
 
 	for (;;) {
-		if (atomic_exchange(&t->interrupted, 0) || t->tg->exiting) {
-			if (!t->tg->exiting)
+		if (atomic_exchange(&t->interrupted, 0) || t->tg->exiting || t->must_exit) {
+			if (!t->tg->exiting && !t->must_exit)
 				signal_deliver(t, false);
-			if (t->tg->exiting)
+			if (t->tg->exiting || t->must_exit)
 				task_exit_thread(t);
 		}
 		platform->run(t->pthr, &t->regs, &info);
@@ -142,6 +145,37 @@ void task_run_loop(struct task *t)
 			break;
 		}
 	}
+}
+
+/* End every other thread of t's process and make t its leader (exec). */
+static void de_thread(struct task *t)
+{
+	struct thread_group *tg = t->tg;
+
+	pthread_mutex_lock(&kernel.lock);
+	if (tg->nr_threads > 1) {
+		tg->exec_in_progress = true;
+		for (struct task *x = tg->leader; x; x = x->next_in_tg) {
+			if (x != t && !x->exited) {
+				x->must_exit = true;
+				task_interrupt(x);
+			}
+		}
+		while (tg->nr_threads > 1)
+			pthread_cond_wait(&tg->child_exit, &kernel.lock);
+		tg->exec_in_progress = false;
+	}
+	if (tg->leader != t) {
+		/* The old leader has exited; this thread takes its place and id. */
+		struct task *old = tg->leader;
+		tg->leader = t;
+		t->next_in_tg = NULL;
+		t->tid = tg->tgid;
+		pthread_cond_destroy(&old->vfork_cond);
+		free(old);
+	}
+	task_vfork_release(t);
+	pthread_mutex_unlock(&kernel.lock);
 }
 
 int task_exec(struct task *t, const char *path, char **argv, char **envp, char *err,
@@ -186,13 +220,16 @@ int task_exec(struct task *t, const char *path, char **argv, char **envp, char *
 		free(res);
 		return r;
 	}
-	/* Point of no return. */
+	/* Point of no return: the other threads go, this one leads. */
+	de_thread(t);
 	t->pthr = pthr;
+	/* The old image's host thread goes first: its address space may live on
+	 * (vfork), and a traced thread left behind would take it down. */
+	if (old_pthr)
+		platform->thread_exit(old_pthr);
+	platform_set_current(pthr);
 	if (old_mm)
 		mm_put(old_mm);
-	if (old_pthr)
-		platform->thread_release(old_pthr);
-	platform_set_current(pthr);
 	memset(&t->regs, 0, sizeof(t->regs));
 	t->regs.rip = res->entry;
 	t->regs.rsp = res->sp;
@@ -217,28 +254,81 @@ int task_exec(struct task *t, const char *path, char **argv, char **envp, char *
 	return 0;
 }
 
+/* Tell the parent that tg has exited. kernel.lock held. */
+static void notify_parent(struct thread_group *tg)
+{
+	struct thread_group *p = tg->parent;
+	int st = tg->exit_code;
+
+	if (!p)
+		return;
+	if (tg->exit_signal > 0 && tg->exit_signal < KERNEL_NSIG) {
+		struct pending_siginfo pi = {.pid = tg->tgid,
+					     .uid = tg->leader ? (int)tg->leader->creds.uid : 0};
+		if (st & 0x7f) {
+			pi.code = (st & 0x80) ? CLD_DUMPED : CLD_KILLED;
+			pi.status = st & 0x7f;
+		} else {
+			pi.code = CLD_EXITED;
+			pi.status = (st >> 8) & 0xff;
+		}
+		signal_send_info(p, NULL, tg->exit_signal, &pi);
+	}
+	pthread_cond_broadcast(&p->child_exit);
+}
+
+/* Give tg's children to init. kernel.lock held. */
+static void reparent_children(struct thread_group *tg)
+{
+	struct thread_group *init = tg_lookup(kernel.init_tgid);
+
+	if (init == tg)
+		init = NULL;
+	for (struct thread_group *c = tg->children; c;) {
+		struct thread_group *next = c->sibling;
+		c->parent = init;
+		if (init) {
+			c->sibling = init->children;
+			init->children = c;
+		}
+		c = next;
+	}
+	tg->children = NULL;
+	if (init)
+		pthread_cond_broadcast(&init->child_exit);
+}
+
 _Noreturn void task_exit_thread(struct task *t)
 {
 	struct thread_group *tg = t->tg;
-	struct platform_thread *pthr = t->pthr;
+	struct platform_thread *pthr;
 	struct fdtable *fdt;
 	struct fs_context *fs;
 	struct mm *mm;
+	bool free_task = false;
 
 	/* Others (procfs) take references under kernel.lock: unhook first. */
 	pthread_mutex_lock(&kernel.lock);
 	mm = t->mm;
 	fdt = t->fdt;
 	fs = t->fs;
+	pthr = t->pthr;
 	t->mm = NULL;
 	t->fdt = NULL;
 	t->fs = NULL;
 	t->pthr = NULL;
 	pthread_mutex_unlock(&kernel.lock);
-	if (mm)
-		mm_put(mm); /* kills the stub */
+
+	/* CLONE_CHILD_CLEARTID: what pthread_join waits for. */
+	if (t->clear_child_tid && mm && mm_users(mm) > 1) {
+		uint32_t zero = 0;
+		if (mm_write(mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
+			futex_wake(mm, t->clear_child_tid, 1, 0xffffffffU);
+	}
 	if (pthr)
-		platform->thread_release(pthr);
+		platform->thread_exit(pthr); /* this host thread only */
+	if (mm)
+		mm_put(mm); /* the last user kills the stub */
 	if (fdt)
 		fdtable_put(fdt);
 	if (fs)
@@ -247,27 +337,29 @@ _Noreturn void task_exit_thread(struct task *t)
 	pthread_mutex_lock(&kernel.lock);
 	t->exited = true;
 	kernel_remove_task(t);
-	if (--tg->nr_threads == 0) {
-		tg->zombie = true;
-		/* Orphans go to init. */
-		struct thread_group *init = tg_lookup(kernel.init_tgid);
-		for (struct thread_group *c = tg->children; c;) {
-			struct thread_group *next = c->sibling;
-			c->parent = init && init != tg ? init : NULL;
-			if (c->parent) {
-				c->sibling = init->children;
-				init->children = c;
+	task_vfork_release(t);
+	tg->nr_threads--;
+	if (t != tg->leader) {
+		/* Only the leader stays (until reaped); unlink the others. */
+		for (struct task **pp = &tg->leader->next_in_tg; *pp; pp = &(*pp)->next_in_tg) {
+			if (*pp == t) {
+				*pp = t->next_in_tg;
+				break;
 			}
-			c = next;
 		}
-		tg->children = NULL;
-		if (tg->parent) {
-			signal_send_tg(tg->parent, SIGCHLD);
-			pthread_cond_broadcast(&tg->parent->child_exit);
-		}
-		pthread_cond_broadcast(&tg->child_exit);
+		free_task = true;
 	}
+	if (tg->nr_threads == 0) {
+		tg->zombie = true;
+		reparent_children(tg);
+		notify_parent(tg);
+	}
+	pthread_cond_broadcast(&tg->child_exit);
 	pthread_mutex_unlock(&kernel.lock);
 	task_set_current(NULL);
+	if (free_task) {
+		pthread_cond_destroy(&t->vfork_cond);
+		free(t);
+	}
 	pthread_exit(NULL);
 }

@@ -57,6 +57,8 @@ struct thread_group {
 		uint64_t cur, max;
 	} rlimits[16];                /* kernel.lock */
 	pthread_cond_t child_exit;    /* signalled on kernel.lock when a child changes state */
+	int exit_signal;              /* sent to the parent at exit (SIGCHLD, or clone's) */
+	bool exec_in_progress;        /* kernel.lock: an exec is ending the other threads */
 	char exe_path[4096];          /* sandbox path of the executable */
 };
 
@@ -93,6 +95,12 @@ struct task {
 
 	pthread_t thread;
 	bool exited;                  /* kernel.lock */
+	bool must_exit;               /* kernel.lock: ended by another thread's exec */
+	pid_t host_tid;               /* the host thread waiting to be adopted */
+	/* vfork: the parent waits until the child execs or exits. */
+	struct task *vfork_parent;    /* kernel.lock */
+	bool vfork_done;              /* kernel.lock */
+	pthread_cond_t vfork_cond;
 
 	/* --strace state */
 	bool strace;

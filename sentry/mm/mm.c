@@ -59,6 +59,63 @@ int mm_new(struct mm **out, struct platform_thread **thr)
 	return 0;
 }
 
+int mm_fork(struct mm *mm, struct mm **out, pid_t *tid)
+{
+	struct mm *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	pthread_mutex_lock(&mm->lock);
+	c->vmas = malloc((size_t)(mm->cap ? mm->cap : 1) * sizeof(struct vma));
+	if (!c->vmas) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = platform->as_fork(mm->as, &c->as, tid);
+	if (r < 0)
+		goto fail;
+	memcpy(c->vmas, mm->vmas, (size_t)mm->nvmas * sizeof(struct vma));
+	c->nvmas = mm->nvmas;
+	c->cap = mm->cap ? mm->cap : 1;
+	for (int i = 0; i < c->nvmas; i++)
+		if (c->vmas[i].file)
+			file_get(c->vmas[i].file);
+	c->brk_base = mm->brk_base;
+	c->brk_cur = mm->brk_cur;
+	c->mmap_base = mm->mmap_base;
+	c->stack_top = mm->stack_top;
+	c->arg_start = mm->arg_start;
+	c->arg_end = mm->arg_end;
+	c->env_start = mm->env_start;
+	c->env_end = mm->env_end;
+	pthread_mutex_unlock(&mm->lock);
+	pthread_mutex_init(&c->lock, NULL);
+	c->refs = 1;
+	*out = c;
+	return 0;
+fail:
+	pthread_mutex_unlock(&mm->lock);
+	free(c->vmas);
+	free(c);
+	return r;
+}
+
+int mm_spawn_thread(struct mm *mm, pid_t *tid)
+{
+	return platform->thread_spawn(mm->as, tid);
+}
+
+int mm_adopt_thread(struct mm *mm, pid_t tid, struct platform_thread **thr)
+{
+	return platform->thread_adopt(mm->as, tid, thr);
+}
+
+int mm_users(struct mm *mm)
+{
+	return __atomic_load_n(&mm->refs, __ATOMIC_SEQ_CST);
+}
+
 void mm_get(struct mm *mm)
 {
 	__atomic_add_fetch(&mm->refs, 1, __ATOMIC_SEQ_CST);

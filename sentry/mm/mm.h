@@ -22,6 +22,14 @@ struct platform_thread;
 /* Create an empty address space (a new platform address space with one
  * thread, returned in *thr, owned by the calling sentry thread). */
 int mm_new(struct mm **out, struct platform_thread **thr);
+/* fork: a copy-on-write copy of mm (VMA set and host memory) whose one host
+ * thread waits for mm_adopt_thread; *tid names it. */
+int mm_fork(struct mm *mm, struct mm **child, pid_t *tid);
+/* A new host thread in mm (for CLONE_VM), waiting for mm_adopt_thread. */
+int mm_spawn_thread(struct mm *mm, pid_t *tid);
+/* On the sentry thread that will run it: take the waiting host thread. */
+int mm_adopt_thread(struct mm *mm, pid_t tid, struct platform_thread **thr);
+int mm_users(struct mm *mm);
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
 

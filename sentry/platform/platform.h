@@ -54,6 +54,19 @@ struct platform_ops {
 	int (*as_new)(struct platform_as **as, struct platform_thread **thr);
 	/* Kill every host thread of the address space and free it. */
 	void (*as_release)(struct platform_as *as);
+	/*
+	 * Fork the address space (copy-on-write, by the host): the calling
+	 * thread's own thread in as forks. The child's one host thread is left
+	 * waiting for thread_adopt; *tid names it.
+	 */
+	int (*as_fork)(struct platform_as *as, struct platform_as **child, pid_t *tid);
+	/* A new host thread in as, waiting for thread_adopt (*tid names it). */
+	int (*thread_spawn)(struct platform_as *as, pid_t *tid);
+	/* Take a waiting host thread on as for the calling sentry thread. */
+	int (*thread_adopt)(struct platform_as *as, pid_t tid, struct platform_thread **thr);
+	/* End the thread's host thread alone (the others of its address space
+	 * go on) and free it. */
+	void (*thread_exit)(struct platform_thread *thr);
 	int (*map_anon)(struct platform_as *as, uint64_t addr, uint64_t len, int prot, int shared);
 	/* Map a host descriptor (file mapping). May return -ENOSYS: the caller then
 	 * falls back to anonymous memory filled by copy. */

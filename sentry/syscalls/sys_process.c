@@ -325,34 +325,3 @@ SYSCALL_DEFINE(tgkill)
 	return do_tkill(t, (int)args->a[0], (int)args->a[1], (int)args->a[2]);
 }
 
-SYSCALL_DEFINE(wait4)
-{
-	int options = (int)args->a[2];
-
-	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD))
-		return -EINVAL;
-	/* No fork yet: a process never has children of its own. */
-	return -ECHILD;
-}
-
-SYSCALL_DEFINE(futex)
-{
-	int op = (int)args->a[1] & FUTEX_CMD_MASK;
-
-	switch (op) {
-	case FUTEX_WAKE:
-	case FUTEX_WAKE_BITSET:
-		return 0; /* single-threaded: nobody waits */
-	case FUTEX_WAIT:
-	case FUTEX_WAIT_BITSET: {
-		uint32_t v;
-		if (copy_from_user(t, &v, args->a[0], 4))
-			return -EFAULT;
-		if (v != (uint32_t)args->a[2])
-			return -EAGAIN;
-		return -ENOSYS; /* waiting needs other threads: not yet */
-	}
-	default:
-		return -ENOSYS;
-	}
-}

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -40,8 +41,13 @@ extern const char stub_blob_start[], stub_blob_end[];
 
 static int stub_memfd = -1;
 static uint64_t stub_syscall_addr;
+static uint64_t stub_park_addr;
 static arch_regs stub_regs_template;
 static bool have_template;
+
+/* Stubs die with their tracer; forks and clones of a stub stop traced. */
+#define STUB_PTRACE_OPTIONS                                                                        \
+	(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE)
 
 static long xptrace(long req, pid_t pid, void *addr, void *data)
 {
@@ -60,6 +66,10 @@ static int ptrace_init(void)
 	stub_syscall_addr = eh->e_entry - 3;
 	off = stub_syscall_addr - APP_ADDR_MAX;
 	if (off + 3 > size || memcmp(stub_blob_start + off, "\x0f\x05\xcc", 3) != 0)
+		return -ENOEXEC;
+	/* park is 16 bytes in: "mov $45, %eax" (recvfrom) */
+	stub_park_addr = stub_syscall_addr + 16;
+	if (off + 16 + 5 > size || memcmp(stub_blob_start + off + 16, "\xb8\x2d\0\0\0", 5) != 0)
 		return -ENOEXEC;
 
 	stub_memfd = memfd_create("sentry-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -122,7 +132,13 @@ static long inject(struct platform_as *as, long nr, uint64_t a0, uint64_t a1, ui
 		status = wait_stop(thr->tid);
 		if (status < 0 || !WIFSTOPPED(status))
 			goto dead;
-		if (WSTOPSIG(status) == SIGTRAP)
+		if (status >> 16 == PTRACE_EVENT_FORK || status >> 16 == PTRACE_EVENT_CLONE) {
+			unsigned long msg = 0;
+			xptrace(PTRACE_GETEVENTMSG, thr->tid, NULL, &msg);
+			thr->event_pid = (pid_t)msg;
+			continue;
+		}
+		if (WSTOPSIG(status) == SIGTRAP && status >> 16 == 0)
 			break;
 		/* Another signal (a kick): remember it and finish the syscall. */
 		if (WSTOPSIG(status) == PLATFORM_KICK_SIGNAL)
@@ -140,6 +156,27 @@ dead:
 
 static int scratch_write(struct platform_as *as, uint64_t off, const void *src, size_t n);
 
+static struct stub_chan *chan_new(int sock)
+{
+	struct stub_chan *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->sock = sock;
+	c->refs = 1;
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+static void chan_put(struct stub_chan *c)
+{
+	if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_SEQ_CST) != 0)
+		return;
+	close(c->sock);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
 /*
  * The stub's own seccomp filter: only the calls the sentry injects. Under
  * PTRACE_SYSEMU the application's syscalls stop before seccomp and never
@@ -151,24 +188,48 @@ static const uint32_t stub_allowed[] = {
 	SYS_msync, SYS_recvmsg, SYS_close, SYS_exit, SYS_exit_group,
 };
 
+/* clone only as fork or as a thread of the stub; recvfrom only as park's peek. */
+#define STUB_THREAD_CLONE_FLAGS                                                                    \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
+
 static int install_stub_filter(struct platform_as *as)
 {
-	struct sock_filter prog[4 + 2 * (sizeof(stub_allowed) / sizeof(stub_allowed[0])) + 1];
+	struct sock_filter prog[64];
 	size_t n = 0, nallowed = sizeof(stub_allowed) / sizeof(stub_allowed[0]);
 	struct sock_fprog fprog;
 	long r;
+	const uint32_t arg0 = offsetof(struct seccomp_data, args[0]);
+	const uint32_t arg3 = offsetof(struct seccomp_data, args[3]);
 
-	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						 offsetof(struct seccomp_data, arch));
-	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
-	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						 offsetof(struct seccomp_data, nr));
+#define STMT(c, k) (prog[n++] = (struct sock_filter)BPF_STMT(c, k))
+#define JUMP(c, k, t, f) (prog[n++] = (struct sock_filter)BPF_JUMP(c, k, t, f))
+	STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 	for (size_t i = 0; i < nallowed; i++) {
-		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, stub_allowed[i],
-							 0, 1);
-		prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		JUMP(BPF_JMP | BPF_JEQ | BPF_K, stub_allowed[i], 0, 1);
+		STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	}
+	/* clone: flags (low word; the high word must be 0) */
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 7);
+	STMT(BPF_LD | BPF_W | BPF_ABS, arg0 + 4);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3);
+	STMT(BPF_LD | BPF_W | BPF_ABS, arg0);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGCHLD, 2, 0);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, STUB_THREAD_CLONE_FLAGS, 1, 0);
+	STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	/* recvfrom(0, ..., MSG_PEEK) */
+	STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_recvfrom, 0, 5);
+	STMT(BPF_LD | BPF_W | BPF_ABS, arg0);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, STUB_SOCK_FD, 0, 3);
+	STMT(BPF_LD | BPF_W | BPF_ABS, arg3);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, MSG_PEEK, 0, 1);
+	STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+#undef STMT
+#undef JUMP
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
 
 	/* The program and its descriptor go to the scratch page. */
@@ -212,6 +273,15 @@ static int ptrace_as_new(struct platform_as **asp, struct platform_thread **thrp
 		syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		syscall(SYS_setsid);
 		syscall(SYS_dup3, sv[1], STUB_SOCK_FD, 0);
+		/* Forked stubs are reaped by the host as soon as their tracer has
+		 * seen them exit (an ignored SIGCHLD survives exec). */
+		struct {
+			void *handler;
+			unsigned long flags;
+			void *restorer;
+			unsigned long mask;
+		} ign = {SIG_IGN, 0, NULL, 0};
+		syscall(SYS_rt_sigaction, SIGCHLD, &ign, NULL, 8);
 		syscall(SYS_close_range, STUB_SOCK_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC);
 		if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) == 0)
 			syscall(SYS_execveat, stub_memfd, "", argv, envp, AT_EMPTY_PATH);
@@ -223,15 +293,18 @@ static int ptrace_as_new(struct platform_as **asp, struct platform_thread **thrp
 		close(sv[0]);
 		goto fail_free;
 	}
-	as->sock = sv[0];
-	pthread_mutex_init(&as->fd_lock, NULL);
+	as->chan = chan_new(sv[0]);
+	if (!as->chan) {
+		close(sv[0]);
+		r = -ENOMEM;
+		goto fail_kill_nochan;
+	}
 	status = wait_stop(pid);
 	if (status < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
 		r = -ECHILD;
 		goto fail_kill;
 	}
-	if (xptrace(PTRACE_SETOPTIONS, pid, NULL,
-		    (void *)(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) < 0) {
+	if (xptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)STUB_PTRACE_OPTIONS) < 0) {
 		r = -errno;
 		goto fail_kill;
 	}
@@ -265,14 +338,121 @@ static int ptrace_as_new(struct platform_as **asp, struct platform_thread **thrp
 	*thrp = thr;
 	return 0;
 fail_kill:
+	chan_put(as->chan);
+fail_kill_nochan:
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, __WALL);
-	close(as->sock);
 fail_free:
 	platform_set_current(NULL);
 	free(as);
 	free(thr);
 	return (int)r;
+}
+
+/* Leave a stopped, traced new host thread waiting in park, untraced. */
+static int park_and_detach(pid_t tid)
+{
+	arch_regs r = stub_regs_template;
+	int status = wait_stop(tid);
+
+	if (status < 0 || !WIFSTOPPED(status))
+		return -ECHILD;
+	r.rip = stub_park_addr;
+	r.rsp = 0;
+	r.orig_rax = (uint64_t)-1;
+	r.fs_base = r.gs_base = 0;
+	if (xptrace(PTRACE_SETREGS, tid, NULL, &r) < 0 || xptrace(PTRACE_DETACH, tid, NULL, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int ptrace_as_fork(struct platform_as *as, struct platform_as **childp, pid_t *tidp)
+{
+	struct platform_thread *thr = platform_current();
+	struct platform_as *child = calloc(1, sizeof(*child));
+	long r;
+
+	if (!child)
+		return -ENOMEM;
+	thr->event_pid = 0;
+	r = inject(as, SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
+	if (r <= 0 || thr->event_pid != (pid_t)r) {
+		free(child);
+		return r < 0 ? (int)r : -EAGAIN;
+	}
+	if (park_and_detach((pid_t)r) < 0) {
+		kill((pid_t)r, SIGKILL);
+		free(child);
+		return -EAGAIN;
+	}
+	child->pid = (pid_t)r;
+	child->refs = 1;
+	child->chan = as->chan;
+	__atomic_add_fetch(&as->chan->refs, 1, __ATOMIC_SEQ_CST);
+	*childp = child;
+	*tidp = (pid_t)r;
+	return 0;
+}
+
+static int ptrace_thread_spawn(struct platform_as *as, pid_t *tidp)
+{
+	struct platform_thread *thr = platform_current();
+	long r;
+
+	thr->event_pid = 0;
+	r = inject(as, SYS_clone, STUB_THREAD_CLONE_FLAGS, 0, 0, 0, 0, 0);
+	if (r <= 0 || thr->event_pid != (pid_t)r)
+		return r < 0 ? (int)r : -EAGAIN;
+	if (park_and_detach((pid_t)r) < 0) {
+		syscall(SYS_tgkill, as->pid, (pid_t)r, SIGKILL);
+		return -EAGAIN;
+	}
+	*tidp = (pid_t)r;
+	return 0;
+}
+
+static int ptrace_thread_adopt(struct platform_as *as, pid_t tid, struct platform_thread **thrp)
+{
+	struct platform_thread *thr = calloc(1, sizeof(*thr));
+	int status;
+
+	if (!thr)
+		return -ENOMEM;
+	if (xptrace(PTRACE_SEIZE, tid, NULL, (void *)STUB_PTRACE_OPTIONS) < 0 ||
+	    xptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0) {
+		free(thr);
+		return -errno;
+	}
+	for (;;) {
+		status = wait_stop(tid);
+		if (status < 0 || !WIFSTOPPED(status)) {
+			free(thr);
+			return -ECHILD;
+		}
+		if (status >> 16 == PTRACE_EVENT_STOP)
+			break;
+		/* Anything else first (a kick): let it go and wait for the stop. */
+		xptrace(PTRACE_CONT, tid, NULL, NULL);
+	}
+	thr->tid = tid;
+	thr->as = as;
+	*thrp = thr;
+	return 0;
+}
+
+static void ptrace_thread_exit(struct platform_thread *thr)
+{
+	struct platform_thread *prev = platform_current();
+
+	/* exit(2) ends this host thread only. Until it is gone it must not be
+	 * left traced: PTRACE_O_EXITKILL would kill its whole process when the
+	 * tracer thread exits. */
+	if (!thr->dead) {
+		platform_set_current(thr);
+		inject(thr->as, SYS_exit, 0, 0, 0, 0, 0, 0);
+	}
+	platform_set_current(prev == thr ? NULL : prev);
+	free(thr);
 }
 
 static void ptrace_as_release(struct platform_as *as)
@@ -284,11 +464,17 @@ static void ptrace_as_release(struct platform_as *as)
 	if (as->pid > 0) {
 		kill(as->pid, SIGKILL);
 		/* Reap it if it is our child; its threads are reaped by their tracers. */
-		while (waitpid(as->pid, &status, __WALL) < 0 && errno == EINTR)
-			;
+		/* The tracer's notification (and, for the first stub, the
+		 * parent's): until the host says there is nothing left. */
+		for (;;) {
+			pid_t w = waitpid(as->pid, &status, __WALL);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 || WIFEXITED(status) || WIFSIGNALED(status))
+				break;
+		}
 	}
-	close(as->sock);
-	pthread_mutex_destroy(&as->fd_lock);
+	chan_put(as->chan);
 	free(as);
 }
 
@@ -341,12 +527,12 @@ static int ptrace_map_fd(struct platform_as *as, uint64_t addr, uint64_t len, in
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &host_fd, sizeof(int));
 
-	pthread_mutex_lock(&as->fd_lock);
-	if (as->fd_broken) {
+	pthread_mutex_lock(&as->chan->lock);
+	if (as->chan->broken) {
 		r = -ENOSYS; /* the caller falls back to copying */
 		goto out;
 	}
-	if (sendmsg(as->sock, &mh, MSG_NOSIGNAL) != 1) {
+	if (sendmsg(as->chan->sock, &mh, MSG_NOSIGNAL) != 1) {
 		r = -errno;
 		goto out;
 	}
@@ -370,7 +556,7 @@ static int ptrace_map_fd(struct platform_as *as, uint64_t addr, uint64_t len, in
 		r = inject(as, SYS_recvmsg, STUB_SOCK_FD, STUB_SCRATCH, MSG_CMSG_CLOEXEC, 0, 0, 0);
 	if (r != 1) {
 		/* Never let a later call receive this descriptor instead of its own. */
-		as->fd_broken = true;
+		as->chan->broken = true;
 		r = r < 0 ? r : -EIO;
 		goto out;
 	}
@@ -397,7 +583,7 @@ static int ptrace_map_fd(struct platform_as *as, uint64_t addr, uint64_t len, in
 out:
 	if (stub_fd > 0)
 		inject(as, SYS_close, (uint64_t)stub_fd, 0, 0, 0, 0, 0);
-	pthread_mutex_unlock(&as->fd_lock);
+	pthread_mutex_unlock(&as->chan->lock);
 	return r < 0 ? (int)r : 0;
 }
 
@@ -501,6 +687,8 @@ static int ptrace_run(struct platform_thread *thr, arch_regs *regs,
 		if (status < 0 || !WIFSTOPPED(status))
 			goto dead;
 		sig = WSTOPSIG(status);
+		if (status >> 16 != 0)
+			continue; /* group-stop of a seized thread, or a stray event */
 		if (xptrace(PTRACE_GETREGS, thr->tid, NULL, regs) < 0)
 			goto dead;
 		if (sig == (SIGTRAP | 0x80)) {
@@ -572,6 +760,10 @@ const struct platform_ops platform_ptrace = {
 	.init = ptrace_init,
 	.as_new = ptrace_as_new,
 	.as_release = ptrace_as_release,
+	.as_fork = ptrace_as_fork,
+	.thread_spawn = ptrace_thread_spawn,
+	.thread_adopt = ptrace_thread_adopt,
+	.thread_exit = ptrace_thread_exit,
 	.map_anon = ptrace_map_anon,
 	.map_fd = ptrace_map_fd,
 	.unmap = ptrace_unmap,

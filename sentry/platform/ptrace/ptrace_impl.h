@@ -17,12 +17,23 @@
 #define PLATFORM_KICK_SIGNAL SIGURG
 #define PLATFORM_FPSTATE_SIZE 4096
 
+/*
+ * The socket over which descriptors reach a stub. Forked stubs inherit the
+ * same socket as their descriptor 0, so the channel is shared by the address
+ * spaces of one fork tree, and its lock keeps one descriptor in flight among
+ * all of them.
+ */
+struct stub_chan {
+	int sock;             /* the sentry's end */
+	pthread_mutex_t lock;
+	bool broken;          /* a descriptor may be stuck in the socket */
+	int refs;             /* atomic */
+};
+
 struct platform_as {
 	pid_t pid; /* host pid of the stub process */
 	int refs;
-	int sock;  /* sentry's end of the stub's descriptor socket */
-	pthread_mutex_t fd_lock; /* one descriptor in flight at a time */
-	bool fd_broken;          /* a descriptor may be stuck in the socket */
+	struct stub_chan *chan;
 };
 
 struct platform_thread {
@@ -30,6 +41,7 @@ struct platform_thread {
 	struct platform_as *as;
 	bool dead;
 	atomic_int kick_pending;
+	pid_t event_pid; /* the last fork/clone event's new host tid */
 };
 
 #endif

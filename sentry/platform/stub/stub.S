@@ -1,11 +1,16 @@
 /*
  * The stub: the only code in an application address space that is not the
  * application's. It is exec'd from a memfd into a fresh process, which the
- * sentry then empties of everything but this page.
+ * sentry then empties of everything but this page and a scratch page.
  *
  * Offset 0 is "syscall; int3": the sentry injects a host syscall by pointing
  * rip here and continuing until the int3 trap. _start never runs to
  * completion under the sentry: the exec stop comes first.
+ *
+ * Offset 16 is park: where a new host thread or forked process waits, not
+ * traced, until the sentry thread that will run it attaches. It peeks at the
+ * stub's socket (descriptor 0), which wakes it only when the sentry goes
+ * away (EOF): then it exits, so a handover cut short leaves no process.
  */
 	.section .text.stub, "ax"
 	.globl stub_syscall
@@ -16,4 +21,24 @@ stub_syscall:
 _start:
 	int3
 	jmp _start
+
+	.balign 16
+	.globl stub_park
+stub_park:
+	mov $45, %eax			/* recvfrom(0, scratch+0xf00, 1, MSG_PEEK, 0, 0) */
+	xor %edi, %edi
+	movabs $0x7ff000001f00, %rsi
+	mov $1, %edx
+	mov $2, %r10d
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	syscall
+	cmp $1, %rax			/* a message for someone else: look again */
+	je stub_park
+	cmp $-4, %rax			/* EINTR */
+	je stub_park
+	mov $231, %eax			/* EOF or error: the sentry is gone */
+	xor %edi, %edi
+	syscall
+	jmp stub_park
 	.section .note.GNU-stack, "", @progbits

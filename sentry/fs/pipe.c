@@ -1,0 +1,292 @@
+/*
+ * Pipes: a ring buffer in the sentry shared by a read end and a write end.
+ *
+ * Linux's semantics: writes of at most PIPE_BUF bytes are atomic, a read
+ * with no writers left returns 0, a write with no readers left fails with
+ * EPIPE (the dispatcher raises SIGPIPE), O_NONBLOCK gives EAGAIN, and a
+ * signal for the task ends a wait (ERESTARTSYS, or the bytes already moved).
+ *
+ * Waiting sleeps on the pipe's condition variable and re-checks for signals
+ * every few milliseconds (until tasks have wait queues).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "kernel/task.h"
+#include "mm/mm.h"
+#include "syscalls/sys_fs.h"
+#include "vfs/vfs_impl.h"
+
+#define PIPE_BUF_ 4096
+#define PIPE_DEFAULT_SIZE (16 * 4096)
+#define PIPE_RECHECK_NS 20000000LL
+
+struct pipe {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* any change: data, space, an end closed */
+	char *buf;
+	size_t cap, head, len;
+	int readers, writers;
+	atomic_int refs;
+};
+
+static void pipe_put(struct pipe *p)
+{
+	if (atomic_fetch_sub(&p->refs, 1) != 1)
+		return;
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p->buf);
+	free(p);
+}
+
+/* Sleep a slice on the pipe; -ERESTARTSYS if the task has a signal. */
+static int pipe_wait(struct pipe *p)
+{
+	struct task *t = task_current();
+	struct timespec ts;
+
+	if (t && task_has_pending_signal(t))
+		return -ERESTARTSYS;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += PIPE_RECHECK_NS;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+	return 0;
+}
+
+static ssize_t pipe_read(struct file *f, void *buf, size_t n, int64_t *pos)
+{
+	struct pipe *p = f->priv;
+	size_t done = 0;
+	int r;
+
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	while (p->len == 0) {
+		if (p->writers == 0)
+			goto out;
+		if (file_flags(f) & O_NONBLOCK) {
+			pthread_mutex_unlock(&p->lock);
+			return -EAGAIN;
+		}
+		if ((r = pipe_wait(p)) < 0) {
+			pthread_mutex_unlock(&p->lock);
+			return r;
+		}
+	}
+	while (done < n && p->len > 0) {
+		size_t chunk = p->cap - p->head;
+		if (chunk > p->len)
+			chunk = p->len;
+		if (chunk > n - done)
+			chunk = n - done;
+		memcpy((char *)buf + done, p->buf + p->head, chunk);
+		p->head = (p->head + chunk) % p->cap;
+		p->len -= chunk;
+		done += chunk;
+	}
+	pthread_cond_broadcast(&p->cond);
+out:
+	pthread_mutex_unlock(&p->lock);
+	return (ssize_t)done;
+}
+
+static void put_bytes(struct pipe *p, const char *src, size_t n)
+{
+	size_t tail = (p->head + p->len) % p->cap;
+	size_t first = p->cap - tail < n ? p->cap - tail : n;
+
+	memcpy(p->buf + tail, src, first);
+	memcpy(p->buf, src + first, n - first);
+	p->len += n;
+}
+
+static ssize_t pipe_write(struct file *f, const void *buf, size_t n, int64_t *pos)
+{
+	struct pipe *p = f->priv;
+	bool nonblock = file_flags(f) & O_NONBLOCK;
+	size_t done = 0;
+	int r = 0;
+
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	while (done < n) {
+		if (p->readers == 0) {
+			r = -EPIPE;
+			break;
+		}
+		size_t space = p->cap - p->len;
+		size_t want = n - done;
+		/* Up to PIPE_BUF bytes go in at once or not at all. */
+		if (space >= want || (want > PIPE_BUF_ && space > 0)) {
+			size_t k = space < want ? space : want;
+			put_bytes(p, (const char *)buf + done, k);
+			done += k;
+			pthread_cond_broadcast(&p->cond);
+			continue;
+		}
+		if (nonblock) {
+			r = -EAGAIN;
+			break;
+		}
+		if ((r = pipe_wait(p)) < 0)
+			break;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (done > 0)
+		return (ssize_t)done;
+	return r;
+}
+
+static unsigned pipe_poll(struct file *f, unsigned events)
+{
+	struct pipe *p = f->priv;
+	unsigned mask = 0;
+	int acc = file_flags(f) & O_ACCMODE;
+
+	pthread_mutex_lock(&p->lock);
+	if (acc == O_RDONLY) {
+		if (p->len > 0)
+			mask |= POLLIN | POLLRDNORM;
+		if (p->writers == 0)
+			mask |= POLLHUP;
+	} else {
+		if (p->cap - p->len >= PIPE_BUF_)
+			mask |= POLLOUT | POLLWRNORM;
+		if (p->readers == 0)
+			mask |= POLLERR;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return mask;
+}
+
+static long pipe_ioctl(struct file *f, struct task *t, unsigned cmd, uint64_t arg)
+{
+	struct pipe *p = f->priv;
+
+	if (cmd == FIONREAD) {
+		pthread_mutex_lock(&p->lock);
+		int n = (int)p->len;
+		pthread_mutex_unlock(&p->lock);
+		return copy_to_user(t, arg, &n, sizeof(n));
+	}
+	return -ENOTTY;
+}
+
+static void pipe_release(struct file *f)
+{
+	struct pipe *p = f->priv;
+
+	pthread_mutex_lock(&p->lock);
+	if ((file_flags(f) & O_ACCMODE) == O_RDONLY)
+		p->readers--;
+	else
+		p->writers--;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pipe_put(p);
+}
+
+static int64_t pipe_llseek(struct file *f, int64_t off, int whence)
+{
+	return -ESPIPE;
+}
+
+static const struct file_operations pipe_fops = {
+	.read = pipe_read,
+	.write = pipe_write,
+	.llseek = pipe_llseek,
+	.poll = pipe_poll,
+	.ioctl = pipe_ioctl,
+	.release = pipe_release,
+};
+
+/* Create a pipe's two ends (references returned in ends[0] read, [1] write). */
+int pipe_create(int flags, struct file *ends[2])
+{
+	static atomic_ulong next_ino = 100000;
+	struct pipe *p = calloc(1, sizeof(*p));
+	char name[64];
+
+	if (!p)
+		return -ENOMEM;
+	p->cap = PIPE_DEFAULT_SIZE;
+	p->buf = malloc(p->cap);
+	if (!p->buf) {
+		free(p);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->readers = p->writers = 1;
+	atomic_init(&p->refs, 2);
+	snprintf(name, sizeof(name), "pipe:[%lu]", atomic_fetch_add(&next_ino, 1));
+	ends[0] = anon_file_new(S_IFIFO | 0600, &pipe_fops, p, O_RDONLY | (flags & O_NONBLOCK),
+				name);
+	ends[1] = anon_file_new(S_IFIFO | 0600, &pipe_fops, p, O_WRONLY | (flags & O_NONBLOCK),
+				name);
+	if (!ends[0] || !ends[1]) {
+		/* Each end that exists releases its share through pipe_release. */
+		if (ends[0])
+			file_put(ends[0]);
+		else
+			p->readers--, pipe_put(p);
+		if (ends[1])
+			file_put(ends[1]);
+		else
+			p->writers--, pipe_put(p);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static long do_pipe2(struct task *t, uint64_t ufds, int flags)
+{
+	struct file *ends[2];
+	int fds[2], r;
+
+	if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
+		return -EINVAL;
+	r = pipe_create(flags, ends);
+	if (r < 0)
+		return r;
+	fds[0] = fd_install(t->fdt, ends[0], flags & O_CLOEXEC, 0);
+	fds[1] = fds[0] < 0 ? -1 : fd_install(t->fdt, ends[1], flags & O_CLOEXEC, 0);
+	file_put(ends[0]);
+	file_put(ends[1]);
+	if (fds[0] < 0 || fds[1] < 0) {
+		if (fds[0] >= 0)
+			fd_close(t->fdt, fds[0]);
+		return fds[0] < 0 ? fds[0] : fds[1];
+	}
+	if (copy_to_user(t, ufds, fds, sizeof(fds))) {
+		fd_close(t->fdt, fds[0]);
+		fd_close(t->fdt, fds[1]);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+SYSCALL_DEFINE(pipe)
+{
+	return do_pipe2(t, args->a[0], 0);
+}
+
+SYSCALL_DEFINE(pipe2)
+{
+	return do_pipe2(t, args->a[0], (int)args->a[1]);
+}

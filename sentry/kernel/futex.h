@@ -1,0 +1,20 @@
+/*
+ * Futexes. Keys are (address space, address): process-private, which covers
+ * threads; futexes shared across processes through MAP_SHARED memory are the
+ * process-model work still to come.
+ *
+ * Lock order: futex_lock is a leaf (nothing is taken while holding it but
+ * application memory reads).
+ */
+#ifndef SENTRY_KERNEL_FUTEX_H
+#define SENTRY_KERNEL_FUTEX_H
+
+#include <stdint.h>
+
+struct task;
+struct mm;
+
+/* Wake up to n waiters on (mm, addr) whose bitset meets bitset. */
+int futex_wake(struct mm *mm, uint64_t addr, int n, uint32_t bitset);
+
+#endif

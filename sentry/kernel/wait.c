@@ -1,0 +1,199 @@
+/*
+ * wait4 and waitid: reaping children. A process's children are the thread
+ * groups whose parent it is; a zombie holds its wait status until reaped.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "kernel/kernel_impl.h"
+#include "mm/mm.h"
+#include "syscalls/syscalls.h"
+
+#define WAIT_RECHECK_NS 20000000LL
+
+/* Does child c match wait4's pid argument for parent p? */
+static bool matches(const struct thread_group *p, const struct thread_group *c, int pid)
+{
+	if (pid > 0)
+		return c->tgid == pid;
+	if (pid == -1)
+		return true;
+	if (pid == 0)
+		return c->pgid == p->pgid;
+	return c->pgid == -pid;
+}
+
+/* Unlink a zombie from its parent and the tables. kernel.lock held. */
+void tg_reap(struct thread_group *c)
+{
+	struct thread_group *p = c->parent;
+
+	if (p) {
+		for (struct thread_group **pp = &p->children; *pp; pp = &(*pp)->sibling) {
+			if (*pp == c) {
+				*pp = c->sibling;
+				break;
+			}
+		}
+	}
+	c->parent = NULL;
+	kernel_remove_tg(c);
+	if (c->leader) {
+		free(c->leader);
+		c->leader = NULL;
+	}
+	tg_put(c);
+}
+
+struct wait_result {
+	int pid, status;
+	uint32_t uid;
+};
+
+/*
+ * Find and (unless nowait) reap a zombie child matching pid. Returns the
+ * child's pid, 0 when matching children exist but none has exited and nohang,
+ * -ECHILD when none match, -ERESTARTSYS when a signal arrives.
+ */
+static long do_wait(struct task *t, int pid, bool nohang, bool nowait, struct wait_result *res)
+{
+	long r;
+
+	pthread_mutex_lock(&kernel.lock);
+	for (;;) {
+		bool any = false;
+		struct thread_group *z = NULL;
+		for (struct thread_group *c = t->tg->children; c; c = c->sibling) {
+			if (!matches(t->tg, c, pid))
+				continue;
+			any = true;
+			if (c->zombie) {
+				z = c;
+				break;
+			}
+		}
+		if (z) {
+			res->pid = z->tgid;
+			res->status = z->exit_code;
+			res->uid = z->leader ? z->leader->creds.uid : 0;
+			if (!nowait)
+				tg_reap(z);
+			r = res->pid;
+			break;
+		}
+		if (!any) {
+			r = -ECHILD;
+			break;
+		}
+		if (nohang) {
+			r = 0;
+			break;
+		}
+		if (task_has_pending_signal(t)) {
+			r = -ERESTARTSYS;
+			break;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += WAIT_RECHECK_NS;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&t->tg->child_exit, &kernel.lock, &ts);
+	}
+	pthread_mutex_unlock(&kernel.lock);
+	return r;
+}
+
+SYSCALL_DEFINE(wait4)
+{
+	int pid = (int)args->a[0], options = (int)args->a[2];
+	struct wait_result res;
+	long r;
+
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD))
+		return -EINVAL;
+	if (pid == INT32_MIN)
+		return -ESRCH;
+	r = do_wait(t, pid, options & WNOHANG, false, &res);
+	if (r > 0) {
+		int32_t st = res.status;
+		if (args->a[1] && copy_to_user(t, args->a[1], &st, sizeof(st)))
+			return -EFAULT;
+		if (args->a[3]) {
+			char ru[144];
+			memset(ru, 0, sizeof(ru));
+			if (copy_to_user(t, args->a[3], ru, sizeof(ru)))
+				return -EFAULT;
+		}
+	}
+	return r;
+}
+
+struct guest_siginfo_chld {
+	int32_t si_signo, si_errno, si_code, pad;
+	int32_t pid;
+	uint32_t uid;
+	int32_t status;
+	char rest[128 - 28];
+};
+
+SYSCALL_DEFINE(waitid)
+{
+	int idtype = (int)args->a[0], id = (int)args->a[1], options = (int)args->a[3];
+	struct wait_result res;
+	int pid;
+	long r;
+
+	if (options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | __WALL | __WCLONE |
+			__WNOTHREAD))
+		return -EINVAL;
+	if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+		return -EINVAL;
+	switch (idtype) {
+	case P_ALL:
+		pid = -1;
+		break;
+	case P_PID:
+		if (id <= 0)
+			return -EINVAL;
+		pid = id;
+		break;
+	case P_PGID:
+		if (id < 0)
+			return -EINVAL;
+		pid = id ? -id : 0;
+		break;
+	default:
+		return -EINVAL; /* P_PIDFD: no pidfds yet */
+	}
+	if (!(options & WEXITED))
+		return options & WNOHANG ? 0 : -ECHILD; /* stops are not tracked yet */
+	r = do_wait(t, pid, options & WNOHANG, options & WNOWAIT, &res);
+	if (r < 0)
+		return r;
+	if (args->a[2]) {
+		struct guest_siginfo_chld si;
+		memset(&si, 0, sizeof(si));
+		if (r > 0) {
+			si.si_signo = SIGCHLD;
+			si.pid = res.pid;
+			si.uid = res.uid;
+			if (res.status & 0x7f) {
+				si.si_code = (res.status & 0x80) ? CLD_DUMPED : CLD_KILLED;
+				si.status = res.status & 0x7f;
+			} else {
+				si.si_code = CLD_EXITED;
+				si.status = (res.status >> 8) & 0xff;
+			}
+		}
+		if (copy_to_user(t, args->a[2], &si, sizeof(si)))
+			return -EFAULT;
+	}
+	return 0;
+}
