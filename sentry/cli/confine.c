@@ -167,6 +167,7 @@ static const struct sc_rule rules[] = {
     ALLOW("set_tid_address"),
     ALLOW("sched_yield"),
     ALLOW("sched_getaffinity"),
+    ALLOW("sched_setaffinity"), /* keep each stub thread on its tracer's CPU */
     ALLOW("getcpu"),
     ALLOW("exit"),
     ALLOW("exit_group"),
@@ -421,7 +422,12 @@ int sentry_confine(const struct confine_config *cfg, char *err, size_t errlen)
 	const char *env = getenv("SENTRY_NO_SECCOMP");
 	int done = 0, r, n;
 
+	/* A thread that was just joined can linger in /proc for a moment. */
 	n = count_threads();
+	for (int tries = 0; n > 1 && tries < 100; tries++) {
+		usleep(1000);
+		n = count_threads();
+	}
 	if (n > 1) {
 		snprintf(err, errlen, "must be called single-threaded (%d threads)", n);
 		return -EBUSY;

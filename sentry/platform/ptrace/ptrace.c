@@ -83,6 +83,24 @@ static int ptrace_init(void)
 	return 0;
 }
 
+/*
+ * Keep the stub thread on the CPU its tracer runs on: every stop and resume
+ * then stays on one CPU instead of crossing to another (an IPI and a
+ * wake-up, expensive in a VM). gVisor's ptrace platform does the same.
+ */
+static void bind_to_tracer_cpu(struct platform_thread *thr)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0 || cpu == thr->bound_cpu)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(thr->tid, sizeof(set), &set) == 0)
+		thr->bound_cpu = cpu;
+}
+
 /* Wait for a stop of tid; returns the status or -errno. */
 static int wait_stop(pid_t tid)
 {
@@ -127,6 +145,7 @@ static long inject(struct platform_as *as, long nr, uint64_t a0, uint64_t a1, ui
 	if (xptrace(PTRACE_SETREGS, thr->tid, NULL, &r) < 0)
 		goto dead;
 	for (;;) {
+		bind_to_tracer_cpu(thr);
 		if (xptrace(PTRACE_CONT, thr->tid, NULL, NULL) < 0)
 			goto dead;
 		status = wait_stop(thr->tid);
@@ -318,6 +337,7 @@ static int ptrace_as_new(struct platform_as **asp, struct platform_thread **thrp
 	as->pid = pid;
 	as->refs = 1;
 	thr->tid = pid;
+	thr->bound_cpu = -1;
 	thr->as = as;
 	platform_set_current(thr);
 	/* Empty the address space: everything below and above the stub page. */
@@ -436,6 +456,7 @@ static int ptrace_thread_adopt(struct platform_as *as, pid_t tid, struct platfor
 	}
 	thr->tid = tid;
 	thr->as = as;
+	thr->bound_cpu = -1;
 	*thrp = thr;
 	return 0;
 }
@@ -681,6 +702,7 @@ static int ptrace_run(struct platform_thread *thr, arch_regs *regs,
 	if (xptrace(PTRACE_SETREGS, thr->tid, NULL, regs) < 0)
 		goto dead;
 	for (;;) {
+		bind_to_tracer_cpu(thr);
 		if (xptrace(PTRACE_SYSEMU, thr->tid, NULL, NULL) < 0)
 			goto dead;
 		status = wait_stop(thr->tid);

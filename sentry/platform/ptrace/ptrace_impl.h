@@ -42,6 +42,7 @@ struct platform_thread {
 	bool dead;
 	atomic_int kick_pending;
 	pid_t event_pid; /* the last fork/clone event's new host tid */
+	int bound_cpu;   /* the CPU the host thread is pinned to, or -1 */
 };
 
 #endif
