@@ -1,0 +1,22 @@
+#!/bin/bash
+# Programs that fork, exec, pipe and use threads print the same as natively.
+source "$(dirname "$0")/lib.sh" "$@"
+
+same_as_native "bash pipeline, subshell, wait" /bin/bash -c \
+	'for i in 3 1 2; do echo $i | cat; done | sort; (sleep 0.2; echo late) & wait; echo $((6*7))'
+same_as_native "busybox sh pipeline" /bin/busybox sh -c 'echo b a c | tr " " "\n" | sort | head -2'
+same_as_native "exit status through a pipeline" /bin/bash -c 'false | true; echo $?; set -o pipefail; false | true; echo $?'
+same_as_native "python3 threads" /usr/bin/python3 -c '
+import threading
+out = []
+ts = [threading.Thread(target=lambda i=i: out.append(i * i)) for i in range(8)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print(sorted(out))'
+same_as_native "python3 subprocess" /usr/bin/python3 -c '
+import subprocess
+print(subprocess.run(["/bin/echo", "child"], capture_output=True, text=True).stdout, end="")
+print(subprocess.run("echo hi | tr a-z A-Z", shell=True, capture_output=True, text=True).stdout, end="")
+print(subprocess.call(["/bin/sh", "-c", "exit 9"]))'
+
+finish

@@ -1,0 +1,283 @@
+/* Processes, threads, pipes, futexes and signal handlers. */
+#include <linux/futex.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "harness.h"
+
+TEST(fork_and_wait_report_the_exit_status)
+{
+	int st = 0;
+	pid_t parent = getpid();
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+
+	if (pid == 0)
+		_exit(getppid() == parent ? 7 : 99);
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(WEXITSTATUS(st), 7);
+	EXPECT_ERRNO(waitpid(-1, &st, 0), ECHILD);
+	EXPECT_ERRNO(waitpid(pid, &st, WNOHANG), ECHILD);
+}
+
+TEST(wnohang_returns_zero_while_the_child_runs)
+{
+	int p[2], st = 0;
+	char c = 0;
+
+	EXPECT_SYS(pipe(p));
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+	if (pid == 0) {
+		close(p[1]);
+		_exit(read(p[0], &c, 1) == 0 ? 0 : 1); /* EOF when the parent closes */
+	}
+	close(p[0]);
+	EXPECT_EQ(waitpid(pid, &st, WNOHANG), 0);
+	close(p[1]);
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_EQ(st, 0);
+}
+
+TEST(a_child_killed_by_a_signal)
+{
+	int st = 0;
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+
+	if (pid == 0) {
+		kill(getpid(), SIGKILL);
+		_exit(1);
+	}
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_TRUE(WIFSIGNALED(st));
+	EXPECT_EQ(WTERMSIG(st), SIGKILL);
+}
+
+TEST(waitid_fills_siginfo)
+{
+	siginfo_t si;
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+
+	if (pid == 0)
+		_exit(5);
+	memset(&si, 0, sizeof(si));
+	EXPECT_SYS(waitid(P_PID, (id_t)pid, &si, WEXITED));
+	EXPECT_EQ(si.si_signo, SIGCHLD);
+	EXPECT_EQ(si.si_code, CLD_EXITED);
+	EXPECT_EQ(si.si_pid, pid);
+	EXPECT_EQ(si.si_status, 5);
+	EXPECT_ERRNO(waitid(P_PID, (id_t)pid, &si, 0), EINVAL);
+}
+
+TEST(a_pipe_carries_data_between_processes)
+{
+	int p[2], st;
+	char buf[16] = {0};
+
+	EXPECT_SYS(pipe(p));
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+	if (pid == 0) {
+		close(p[0]);
+		_exit(write(p[1], "hello", 5) == 5 ? 0 : 1);
+	}
+	close(p[1]);
+	EXPECT_EQ(read(p[0], buf, sizeof(buf)), 5);
+	EXPECT_STREQ(buf, "hello");
+	EXPECT_EQ(read(p[0], buf, sizeof(buf)), 0); /* every writer gone: EOF */
+	close(p[0]);
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_EQ(st, 0);
+}
+
+TEST(pipe_errors)
+{
+	int p[2];
+	char c = 'x';
+
+	EXPECT_SYS(pipe2(p, O_NONBLOCK | O_CLOEXEC));
+	EXPECT_ERRNO(read(p[0], &c, 1), EAGAIN);
+	EXPECT_EQ(fcntl(p[0], F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	EXPECT_ERRNO(lseek(p[0], 0, SEEK_SET), ESPIPE);
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	EXPECT_ERRNO(write(p[1], &c, 1), EPIPE);
+	signal(SIGPIPE, SIG_DFL);
+	close(p[1]);
+	EXPECT_ERRNO(pipe2(p, 0x12345678), EINVAL);
+	EXPECT_ERRNO(syscall(SYS_pipe, (void *)1), EFAULT);
+}
+
+TEST(exec_in_a_child)
+{
+	int st = -1;
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+
+	if (pid == 0) {
+		char *argv[] = {"sh", "-c", "exit 3", NULL};
+		execv("/bin/sh", argv);
+		_exit(127);
+	}
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(WEXITSTATUS(st), 3);
+}
+
+TEST(vfork_shares_memory_until_exit)
+{
+	static volatile int shared;
+	int st = -1;
+
+	shared = 0;
+	pid_t pid = vfork();
+	if (pid == 0) {
+		shared = 42;
+		_exit(4);
+	}
+	EXPECT_TRUE(pid > 0);
+	EXPECT_EQ(shared, 42);
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_EQ(WEXITSTATUS(st), 4);
+}
+
+TEST(fork_copies_memory_on_write)
+{
+	static int value;
+	int p[2], st;
+	char *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (!EXPECT_NE(shared, MAP_FAILED))
+		return;
+	value = 1;
+	shared[0] = 1;
+	EXPECT_SYS(pipe(p));
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+	if (pid == 0) {
+		value = 2;
+		shared[0] = 2;
+		_exit(0);
+	}
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_EQ(value, 1);     /* private: the child's write stayed its own */
+	EXPECT_EQ(shared[0], 2); /* MAP_SHARED|MAP_ANONYMOUS: seen across fork */
+	munmap(shared, 4096);
+	close(p[0]);
+	close(p[1]);
+}
+
+static atomic_int counter;
+static pid_t thread_tids[4];
+
+static void *thread_fn(void *arg)
+{
+	thread_tids[(long)arg] = (pid_t)syscall(SYS_gettid);
+	atomic_fetch_add(&counter, 1);
+	return arg;
+}
+
+TEST(threads_run_and_join)
+{
+	pthread_t th[4];
+	void *ret;
+
+	atomic_store(&counter, 0);
+	for (long i = 0; i < 4; i++)
+		EXPECT_EQ(pthread_create(&th[i], NULL, thread_fn, (void *)i), 0);
+	for (long i = 0; i < 4; i++) {
+		EXPECT_EQ(pthread_join(th[i], &ret), 0);
+		EXPECT_EQ((long)ret, i);
+		EXPECT_NE(thread_tids[i], getpid());
+	}
+	EXPECT_EQ(atomic_load(&counter), 4);
+}
+
+TEST(futex_wait_checks_the_value_and_times_out)
+{
+	static uint32_t word = 1;
+	struct timespec ts = {0, 20 * 1000 * 1000};
+
+	EXPECT_ERRNO(syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0), EAGAIN);
+	EXPECT_ERRNO(syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 1, &ts, NULL, 0), ETIMEDOUT);
+	EXPECT_EQ(syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0), 0);
+	EXPECT_ERRNO(syscall(SYS_futex, (char *)&word + 1, FUTEX_WAIT_PRIVATE, 1, &ts, NULL, 0),
+		     EINVAL);
+	EXPECT_ERRNO(syscall(SYS_futex, (void *)8, FUTEX_WAIT_PRIVATE, 1, &ts, NULL, 0), EFAULT);
+}
+
+static volatile sig_atomic_t got_sig;
+static volatile pid_t got_pid;
+static volatile int got_code;
+
+static void on_usr1(int sig, siginfo_t *si, void *uc)
+{
+	got_sig = sig;
+	got_pid = si->si_pid;
+	got_code = si->si_code;
+}
+
+TEST(a_handler_runs_with_its_siginfo)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_usr1;
+	sa.sa_flags = SA_SIGINFO;
+	EXPECT_SYS(sigaction(SIGUSR1, &sa, NULL));
+	got_sig = 0;
+	EXPECT_SYS(kill(getpid(), SIGUSR1));
+	EXPECT_EQ(got_sig, SIGUSR1);
+	EXPECT_EQ(got_pid, getpid());
+	EXPECT_EQ(got_code, SI_USER);
+	signal(SIGUSR1, SIG_DFL);
+}
+
+TEST(a_blocked_signal_waits_until_unblocked)
+{
+	struct sigaction sa;
+	sigset_t set, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_usr1;
+	sa.sa_flags = SA_SIGINFO;
+	EXPECT_SYS(sigaction(SIGUSR1, &sa, NULL));
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	EXPECT_SYS(sigprocmask(SIG_BLOCK, &set, &old));
+	got_sig = 0;
+	EXPECT_SYS(kill(getpid(), SIGUSR1));
+	EXPECT_EQ(got_sig, 0);
+	EXPECT_SYS(sigprocmask(SIG_SETMASK, &old, NULL));
+	EXPECT_EQ(got_sig, SIGUSR1);
+	signal(SIGUSR1, SIG_DFL);
+}
+
+static sigjmp_buf segv_jmp;
+static void *volatile segv_addr;
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	segv_addr = si->si_addr;
+	siglongjmp(segv_jmp, 1);
+}
+
+TEST(a_fault_reaches_its_handler_with_the_address)
+{
+	struct sigaction sa;
+	char *page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (!EXPECT_NE(page, MAP_FAILED))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_segv;
+	sa.sa_flags = SA_SIGINFO;
+	EXPECT_SYS(sigaction(SIGSEGV, &sa, NULL));
+	segv_addr = NULL;
+	if (sigsetjmp(segv_jmp, 1) == 0)
+		*(volatile char *)(page + 12) = 1;
+	EXPECT_EQ(segv_addr, page + 12);
+	signal(SIGSEGV, SIG_DFL);
+	munmap(page, 4096);
+}
