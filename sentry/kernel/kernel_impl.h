@@ -69,12 +69,18 @@ int task_exec(struct task *t, const char *path, char **argv, char **envp, char *
 _Noreturn void task_exit_thread(struct task *t);
 
 void task_set_current(struct task *t);
+/* Sleep until a signal for t (-EINTR) or the CLOCK_MONOTONIC deadline in ns
+ * (0; deadline < 0: none). */
+int task_sleep(struct task *t, int64_t deadline);
 
 /* clone(2) and friends (kernel/task_clone.c). */
 long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
 	      uint64_t tls);
 /* A vfork child exec'd or exited: its parent goes on. kernel.lock held. */
 void task_vfork_release(struct task *t);
+/* ITIMER_REAL deadlines changed (kernel.lock held); monotonic now in ns. */
+void itimer_changed(void);
+int64_t itimer_now(void);
 /* Free a reaped zombie. kernel.lock held. */
 void tg_reap(struct thread_group *tg);
 

@@ -116,14 +116,16 @@ static int setup_frame(struct task *t, int sig, const struct k_sigaction *act,
 	mc->rdx = r->rdx, mc->rax = r->rax, mc->rcx = r->rcx, mc->rsp = r->rsp;
 	mc->rip = r->rip, mc->eflags = r->eflags;
 	mc->cs = (uint16_t)r->cs, mc->ss = (uint16_t)r->ss;
-	mc->oldmask = t->sigmask;
+	mc->oldmask = t->has_saved_sigmask ? t->saved_sigmask : t->sigmask;
 	mc->fpstate = fp_addr;
 	if (sig == SIGSEGV || sig == SIGBUS) {
 		mc->cr2 = pi->addr;
 		mc->trapno = sig == SIGSEGV ? 14 : 0;
 		mc->err = 4 | 2; /* user-mode write: the host does not tell us more */
 	}
-	f.uc.sigmask = t->sigmask;
+	/* After rt_sigsuspend the handler returns to the caller's own mask. */
+	f.uc.sigmask = t->has_saved_sigmask ? t->saved_sigmask : t->sigmask;
+	t->has_saved_sigmask = false;
 	f.info.si_signo = sig;
 	f.info.si_code = pi->code;
 	if (pi->code <= 0 || sig == SIGCHLD) {
@@ -232,8 +234,13 @@ void signal_deliver(struct task *t, bool in_syscall)
 
 	if (in_syscall)
 		fix_restart(t, sig ? &act : NULL);
-	if (!sig)
+	if (!sig) {
+		if (t->has_saved_sigmask) {
+			t->sigmask = t->saved_sigmask;
+			t->has_saved_sigmask = false;
+		}
 		return;
+	}
 	if (!(act.flags & SA_RESTORER_) || setup_frame(t, sig, &act, &pi) < 0) {
 		/* No way to return or no room for the frame: SIGSEGV, as Linux. */
 		pthread_mutex_lock(&kernel.lock);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kernel/kernel_impl.h"
@@ -46,6 +47,26 @@ bool task_has_pending_signal(struct task *t)
 {
 	return t->tg->exiting || t->must_exit ||
 	       ((t->pending | t->tg->shared_pending) & ~t->sigmask) != 0;
+}
+
+int task_sleep(struct task *t, int64_t deadline)
+{
+	for (;;) {
+		if (task_has_pending_signal(t))
+			return -EINTR;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t n = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+		if (deadline >= 0 && n >= deadline)
+			return 0;
+		/* task_interrupt's signal ends this sleep at once; the slice only
+		 * covers an interruption that came just before it. */
+		int64_t slice = 20000000LL;
+		if (deadline >= 0 && deadline - n < slice)
+			slice = deadline - n;
+		struct timespec ts = {slice / 1000000000LL, slice % 1000000000LL};
+		nanosleep(&ts, NULL);
+	}
 }
 
 struct thread_group *tg_new(int tgid, struct thread_group *parent)
@@ -324,6 +345,19 @@ _Noreturn void task_exit_thread(struct task *t)
 		uint32_t zero = 0;
 		if (mm_write(mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
 			futex_wake(mm, t->clear_child_tid, 1, 0xffffffffU);
+	}
+	/* The last thread reads its process's CPU time before the host process goes. */
+	if (pthr && platform->cpu_time) {
+		uint64_t u = 0, sy = 0;
+		pthread_mutex_lock(&kernel.lock);
+		bool last = tg->nr_threads == 1;
+		pthread_mutex_unlock(&kernel.lock);
+		if (last && platform->cpu_time(pthr, 1, &u, &sy) == 0) {
+			pthread_mutex_lock(&kernel.lock);
+			tg->exit_utime = u;
+			tg->exit_stime = sy;
+			pthread_mutex_unlock(&kernel.lock);
+		}
 	}
 	if (pthr)
 		platform->thread_exit(pthr); /* this host thread only */

@@ -59,6 +59,15 @@ struct thread_group {
 	pthread_cond_t child_exit;    /* signalled on kernel.lock when a child changes state */
 	int exit_signal;              /* sent to the parent at exit (SIGCHLD, or clone's) */
 	bool exec_in_progress;        /* kernel.lock: an exec is ending the other threads */
+	int nice;                     /* kernel.lock: setpriority */
+	int pdeath_signal;            /* kernel.lock: PR_SET_PDEATHSIG (of the leader) */
+	bool child_subreaper;         /* kernel.lock: PR_SET_CHILD_SUBREAPER */
+	/* ITIMER_REAL / alarm: CLOCK_MONOTONIC deadline (0 = off) and period. */
+	int64_t itimer_real_deadline; /* kernel.lock */
+	int64_t itimer_real_interval; /* kernel.lock */
+	/* CPU time: the process's own at exit, and its reaped children's (ns). */
+	uint64_t exit_utime, exit_stime; /* kernel.lock */
+	uint64_t child_utime, child_stime; /* kernel.lock */
 	char exe_path[4096];          /* sandbox path of the executable */
 };
 
@@ -79,6 +88,9 @@ struct task {
 	uint64_t clear_child_tid;     /* own */
 	uint64_t robust_list, robust_list_len;
 	sigset64_t sigmask;           /* own */
+	/* rt_sigsuspend's caller mask, restored when the handler returns. */
+	sigset64_t saved_sigmask;     /* own */
+	bool has_saved_sigmask;       /* own */
 	sigset64_t pending;           /* kernel.lock */
 	/* What the application sees of each pending signal (kernel.lock). */
 	struct pending_siginfo {

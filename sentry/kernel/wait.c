@@ -33,6 +33,8 @@ void tg_reap(struct thread_group *c)
 	struct thread_group *p = c->parent;
 
 	if (p) {
+		p->child_utime += c->exit_utime + c->child_utime;
+		p->child_stime += c->exit_stime + c->child_stime;
 		for (struct thread_group **pp = &p->children; *pp; pp = &(*pp)->sibling) {
 			if (*pp == c) {
 				*pp = c->sibling;

@@ -93,6 +93,9 @@ struct platform_ops {
 	void (*kick)(struct platform_thread *thr);
 	/* Free the thread's state after its host thread is gone or killed. */
 	void (*thread_release)(struct platform_thread *thr);
+	/* CPU time the host has charged to the thread (or, process, to its
+	 * whole host process): user and system, in ns. */
+	int (*cpu_time)(struct platform_thread *thr, int process, uint64_t *user, uint64_t *sys);
 	/* Save/restore the FP/xsave state (opaque buffer of fpstate_size bytes). */
 	int (*get_fpstate)(struct platform_thread *thr, void *buf);
 	int (*set_fpstate)(struct platform_thread *thr, const void *buf);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernel/kernel_impl.h"
 #include "mm/mm.h"
@@ -111,4 +112,175 @@ SYSCALL_DEFINE(sigaltstack)
 	if (args->a[1] && copy_to_user(t, args->a[1], &os, sizeof(os)))
 		return -EFAULT;
 	return 0;
+}
+
+SYSCALL_DEFINE(rt_sigsuspend)
+{
+	sigset64_t m;
+
+	if (args->a[1] != 8)
+		return -EINVAL;
+	if (copy_from_user(t, &m, args->a[0], 8))
+		return -EFAULT;
+	t->saved_sigmask = t->sigmask;
+	t->has_saved_sigmask = true;
+	t->sigmask = m & ~UNBLOCKABLE;
+	task_sleep(t, -1);
+	/* The handler's frame records saved_sigmask; see signal_deliver. */
+	return -ERESTARTNOHAND;
+}
+
+SYSCALL_DEFINE(rt_sigpending)
+{
+	sigset64_t p;
+
+	if (args->a[1] > 8)
+		return -EINVAL;
+	pthread_mutex_lock(&kernel.lock);
+	p = (t->pending | t->tg->shared_pending) & t->sigmask;
+	pthread_mutex_unlock(&kernel.lock);
+	return copy_to_user(t, args->a[0], &p, args->a[1]);
+}
+
+struct guest_siginfo_w {
+	int32_t si_signo, si_errno, si_code, pad;
+	int32_t pid;
+	uint32_t uid;
+	int32_t status;
+	int32_t pad2;
+	char rest[128 - 32];
+};
+
+struct guest_timespec_s {
+	int64_t tv_sec, tv_nsec;
+};
+
+/* Take the lowest pending signal of set; 0 if none. kernel.lock held. */
+static int dequeue_from(struct task *t, sigset64_t set, struct pending_siginfo *pi)
+{
+	sigset64_t own = t->pending & set, shared = t->tg->shared_pending & set;
+	sigset64_t which = own ? own : shared;
+
+	if (!which)
+		return 0;
+	int sig = __builtin_ctzll(which) + 1;
+	if (own)
+		t->pending &= ~(1ULL << (sig - 1));
+	else
+		t->tg->shared_pending &= ~(1ULL << (sig - 1));
+	*pi = (own ? t : t->tg->leader)->pending_info[sig];
+	return sig;
+}
+
+SYSCALL_DEFINE(rt_sigtimedwait)
+{
+	sigset64_t set, saved = t->sigmask;
+	struct pending_siginfo pi = {0};
+	int64_t deadline = -1;
+	int sig = 0;
+
+	if (args->a[3] != 8)
+		return -EINVAL;
+	if (copy_from_user(t, &set, args->a[0], 8))
+		return -EFAULT;
+	set &= ~UNBLOCKABLE;
+	if (args->a[2]) {
+		struct guest_timespec_s ts;
+		struct timespec now;
+		if (copy_from_user(t, &ts, args->a[2], sizeof(ts)))
+			return -EFAULT;
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+			return -EINVAL;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		deadline = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec +
+			   (ts.tv_sec > 1000000000LL ? 1000000000LL * 1000000000LL
+						     : ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	}
+	/* Like Linux, the awaited signals are unblocked while waiting, so that
+	 * their arrival wakes the task; they are taken here, not delivered. */
+	for (;;) {
+		pthread_mutex_lock(&kernel.lock);
+		sig = dequeue_from(t, set, &pi);
+		if (!sig)
+			t->sigmask = saved & ~set;
+		pthread_mutex_unlock(&kernel.lock);
+		if (sig)
+			break;
+		int r = task_sleep(t, deadline);
+		t->sigmask = saved;
+		if (r == 0) {
+			pthread_mutex_lock(&kernel.lock);
+			sig = dequeue_from(t, set, &pi);
+			pthread_mutex_unlock(&kernel.lock);
+			if (!sig)
+				return -EAGAIN;
+			break;
+		}
+		/* Woken: one of ours, or another signal (that one interrupts). */
+		pthread_mutex_lock(&kernel.lock);
+		sig = dequeue_from(t, set, &pi);
+		pthread_mutex_unlock(&kernel.lock);
+		if (sig)
+			break;
+		if (task_has_pending_signal(t))
+			return -EINTR;
+	}
+	t->sigmask = saved;
+	if (args->a[1]) {
+		struct guest_siginfo_w si;
+		memset(&si, 0, sizeof(si));
+		si.si_signo = sig;
+		si.si_code = pi.code;
+		si.pid = pi.pid;
+		si.uid = (uint32_t)pi.uid;
+		si.status = pi.status;
+		if (copy_to_user(t, args->a[1], &si, sizeof(si)))
+			return -EFAULT;
+	}
+	return sig;
+}
+
+static long do_sigqueue(struct task *t, int tgid, int tid, int sig, uint64_t uinfo)
+{
+	struct guest_siginfo_w si;
+	struct pending_siginfo pi;
+	long r;
+
+	if (copy_from_user(t, &si, uinfo, sizeof(si)))
+		return -EFAULT;
+	/* Only the kernel may claim SI_USER/SI_KERNEL-style codes for others. */
+	if ((si.si_code >= 0 || si.si_code == SI_TKILL) && tgid != t->tg->tgid)
+		return -EPERM;
+	if (sig < 0 || sig >= KERNEL_NSIG)
+		return -EINVAL;
+	pi = (struct pending_siginfo){.code = si.si_code, .pid = si.pid, .uid = (int)si.uid,
+				      .status = si.status};
+	pthread_mutex_lock(&kernel.lock);
+	if (tid > 0) {
+		struct task *x = task_lookup(tid);
+		r = x && x->tg->tgid == tgid ? signal_send_info(NULL, x, sig, &pi) : -ESRCH;
+	} else {
+		struct thread_group *tg = tg_lookup(tgid);
+		r = tg && !tg->zombie ? signal_send_info(tg, NULL, sig, &pi) : -ESRCH;
+	}
+	pthread_mutex_unlock(&kernel.lock);
+	return r;
+}
+
+SYSCALL_DEFINE(rt_sigqueueinfo)
+{
+	return do_sigqueue(t, (int)args->a[0], 0, (int)args->a[1], args->a[2]);
+}
+
+SYSCALL_DEFINE(rt_tgsigqueueinfo)
+{
+	if ((int)args->a[0] <= 0 || (int)args->a[1] <= 0)
+		return -EINVAL;
+	return do_sigqueue(t, (int)args->a[0], (int)args->a[1], (int)args->a[2], args->a[3]);
+}
+
+SYSCALL_DEFINE(pause)
+{
+	task_sleep(t, -1);
+	return -ERESTARTNOHAND;
 }

@@ -36,11 +36,22 @@ static bool clock_valid(clockid_t c)
 	}
 }
 
-/* The application's clocks. CPU-time clocks measure the sentry thread for now. */
-static int read_clock(clockid_t c, struct timespec *ts)
+/* The application's clocks. CPU-time clocks are the host's for the
+ * application's own host thread or process, as the platform reports them. */
+static int read_clock(struct task *t, clockid_t c, struct timespec *ts)
 {
 	if (!clock_valid(c))
 		return -EINVAL;
+	if ((c == CLOCK_PROCESS_CPUTIME_ID || c == CLOCK_THREAD_CPUTIME_ID) && t->pthr &&
+	    platform->cpu_time) {
+		uint64_t u, s;
+		int r = platform->cpu_time(t->pthr, c == CLOCK_PROCESS_CPUTIME_ID, &u, &s);
+		if (r < 0)
+			return r;
+		ts->tv_sec = (time_t)((u + s) / 1000000000ULL);
+		ts->tv_nsec = (long)((u + s) % 1000000000ULL);
+		return 0;
+	}
 	if (c == CLOCK_REALTIME_ALARM)
 		c = CLOCK_REALTIME;
 	if (c == CLOCK_BOOTTIME_ALARM)
@@ -53,7 +64,7 @@ static int read_clock(clockid_t c, struct timespec *ts)
 SYSCALL_DEFINE(clock_gettime)
 {
 	struct timespec ts;
-	int r = read_clock((clockid_t)args->a[0], &ts);
+	int r = read_clock(t, (clockid_t)args->a[0], &ts);
 	if (r < 0)
 		return r;
 	struct guest_timespec g = {ts.tv_sec, ts.tv_nsec};

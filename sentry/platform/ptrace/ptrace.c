@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "platform/platform.h"
@@ -755,6 +756,24 @@ static void ptrace_thread_release(struct platform_thread *thr)
 	free(thr);
 }
 
+/* The host's CPU-time clocks of another process or thread (clock_getcpuclockid). */
+#define HOST_CPUCLOCK(id, perthread, kind) ((~(clockid_t)(id) << 3) | ((perthread) ? 4 : 0) | (kind))
+
+static int ptrace_cpu_time(struct platform_thread *thr, int process, uint64_t *user, uint64_t *sys)
+{
+	struct timespec prof, virt;
+	pid_t id = process ? thr->as->pid : thr->tid;
+
+	if (clock_gettime(HOST_CPUCLOCK(id, !process, 0 /* PROF */), &prof) < 0 ||
+	    clock_gettime(HOST_CPUCLOCK(id, !process, 1 /* VIRT */), &virt) < 0)
+		return -errno;
+	uint64_t p = (uint64_t)prof.tv_sec * 1000000000ULL + (uint64_t)prof.tv_nsec;
+	uint64_t v = (uint64_t)virt.tv_sec * 1000000000ULL + (uint64_t)virt.tv_nsec;
+	*user = v;
+	*sys = p > v ? p - v : 0;
+	return 0;
+}
+
 static int ptrace_get_fpstate(struct platform_thread *thr, void *buf)
 {
 	struct iovec iov = {buf, PLATFORM_FPSTATE_SIZE};
@@ -799,6 +818,7 @@ const struct platform_ops platform_ptrace = {
 	.run = ptrace_run,
 	.kick = ptrace_kick,
 	.thread_release = ptrace_thread_release,
+	.cpu_time = ptrace_cpu_time,
 	.get_fpstate = ptrace_get_fpstate,
 	.set_fpstate = ptrace_set_fpstate,
 	.fpstate_size = PLATFORM_FPSTATE_SIZE,
