@@ -764,6 +764,12 @@ static int ptrace_cpu_time(struct platform_thread *thr, int process, uint64_t *u
 	struct timespec prof, virt;
 	pid_t id = process ? thr->as->pid : thr->tid;
 
+	/* The host lets a process read only its own threads' clocks, so a
+	 * thread's time is its process's (exact while it has one thread). */
+	if (!process) {
+		id = thr->as->pid;
+		process = 1;
+	}
 	if (clock_gettime(HOST_CPUCLOCK(id, !process, 0 /* PROF */), &prof) < 0 ||
 	    clock_gettime(HOST_CPUCLOCK(id, !process, 1 /* VIRT */), &virt) < 0)
 		return -errno;
