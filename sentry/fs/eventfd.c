@@ -1,0 +1,168 @@
+/* eventfd: a 64-bit counter file (eventfd(2)), with semaphore mode. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "kernel/task.h"
+#include "syscalls/sys_fs.h"
+#include "vfs/vfs_impl.h"
+
+#define EVENTFD_MAX 0xfffffffffffffffeULL
+#define EVENTFD_RECHECK_NS 20000000LL
+
+struct eventfd {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t count;
+	bool semaphore;
+};
+
+static int efd_wait(struct eventfd *e)
+{
+	struct task *t = task_current();
+	struct timespec ts;
+
+	if (t && task_has_pending_signal(t))
+		return -ERESTARTSYS;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += EVENTFD_RECHECK_NS;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&e->cond, &e->lock, &ts);
+	return 0;
+}
+
+static ssize_t efd_read(struct file *f, void *buf, size_t n, int64_t *pos)
+{
+	struct eventfd *e = f->priv;
+	uint64_t v;
+	int r;
+
+	if (n < 8)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	while (e->count == 0) {
+		if (file_flags(f) & O_NONBLOCK) {
+			pthread_mutex_unlock(&e->lock);
+			return -EAGAIN;
+		}
+		if ((r = efd_wait(e)) < 0) {
+			pthread_mutex_unlock(&e->lock);
+			return r;
+		}
+	}
+	v = e->semaphore ? 1 : e->count;
+	e->count -= v;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+	memcpy(buf, &v, 8);
+	return 8;
+}
+
+static ssize_t efd_write(struct file *f, const void *buf, size_t n, int64_t *pos)
+{
+	struct eventfd *e = f->priv;
+	uint64_t v;
+	int r;
+
+	if (n < 8)
+		return -EINVAL;
+	memcpy(&v, buf, 8);
+	if (v == UINT64_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	while (EVENTFD_MAX - e->count < v) {
+		if (file_flags(f) & O_NONBLOCK) {
+			pthread_mutex_unlock(&e->lock);
+			return -EAGAIN;
+		}
+		if ((r = efd_wait(e)) < 0) {
+			pthread_mutex_unlock(&e->lock);
+			return r;
+		}
+	}
+	e->count += v;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+	return 8;
+}
+
+static unsigned efd_poll(struct file *f, unsigned events)
+{
+	struct eventfd *e = f->priv;
+	unsigned mask = 0;
+
+	pthread_mutex_lock(&e->lock);
+	if (e->count > 0)
+		mask |= POLLIN | POLLRDNORM;
+	if (e->count < EVENTFD_MAX)
+		mask |= POLLOUT | POLLWRNORM;
+	pthread_mutex_unlock(&e->lock);
+	return mask;
+}
+
+static void efd_release(struct file *f)
+{
+	struct eventfd *e = f->priv;
+
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->cond);
+	free(e);
+}
+
+static int64_t efd_llseek(struct file *f, int64_t off, int whence)
+{
+	return -ESPIPE;
+}
+
+static const struct file_operations eventfd_fops = {
+	.read = efd_read,
+	.write = efd_write,
+	.llseek = efd_llseek,
+	.poll = efd_poll,
+	.release = efd_release,
+};
+
+static long do_eventfd(struct task *t, unsigned initval, int flags)
+{
+	struct eventfd *e;
+	struct file *f;
+	int fd;
+
+	if (flags & ~(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE))
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->cond, NULL);
+	e->count = initval;
+	e->semaphore = flags & EFD_SEMAPHORE;
+	f = anon_file_new(0600, &eventfd_fops, e, O_RDWR | (flags & EFD_NONBLOCK),
+			  "anon_inode:[eventfd]");
+	if (!f) {
+		efd_release(&(struct file){.priv = e});
+		return -ENOMEM;
+	}
+	fd = fd_install(t->fdt, f, flags & EFD_CLOEXEC, 0);
+	file_put(f);
+	return fd;
+}
+
+SYSCALL_DEFINE(eventfd)
+{
+	return do_eventfd(t, (unsigned)args->a[0], 0);
+}
+
+SYSCALL_DEFINE(eventfd2)
+{
+	return do_eventfd(t, (unsigned)args->a[0], (int)args->a[1]);
+}
