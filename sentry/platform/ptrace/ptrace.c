@@ -757,7 +757,8 @@ static void ptrace_thread_release(struct platform_thread *thr)
 }
 
 /* The host's CPU-time clocks of another process or thread (clock_getcpuclockid). */
-#define HOST_CPUCLOCK(id, perthread, kind) ((~(clockid_t)(id) << 3) | ((perthread) ? 4 : 0) | (kind))
+#define HOST_CPUCLOCK(id, perthread, kind)                                                         \
+	((clockid_t)((~(unsigned)(id) << 3) | ((perthread) ? 4u : 0u) | (unsigned)(kind)))
 
 static int ptrace_cpu_time(struct platform_thread *thr, int process, uint64_t *user, uint64_t *sys)
 {
