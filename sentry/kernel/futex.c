@@ -184,8 +184,10 @@ SYSCALL_DEFINE(futex)
 			return -EFAULT;
 		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
 			return -EINVAL;
-		int64_t ns = ts.tv_sec > 1000000000LL ? INT64_MAX / 2
-						       : ts.tv_sec * 1000000000LL + ts.tv_nsec;
+		/* Absolute REALTIME deadlines are ~1.8e9 s: clamp only far beyond. */
+		const int64_t max_sec = INT64_MAX / 1000000000LL / 4;
+		int64_t ns = ts.tv_sec > max_sec ? max_sec * 1000000000LL
+						 : ts.tv_sec * 1000000000LL + ts.tv_nsec;
 		/* FUTEX_WAIT's timeout is relative (on CLOCK_MONOTONIC unless
 		 * FUTEX_CLOCK_REALTIME); WAIT_BITSET's is absolute. */
 		deadline = cmd == FUTEX_WAIT ? now_ns(clk) + ns : ns;

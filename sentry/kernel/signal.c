@@ -121,3 +121,19 @@ int signal_send_info(struct thread_group *tg, struct task *t, int sig,
 {
 	return signal_send(t ? t->tg : tg, t, sig, pi);
 }
+
+int signal_dequeue(struct task *t, sigset64_t set, struct pending_siginfo *pi)
+{
+	sigset64_t own = t->pending & set, shared = t->tg->shared_pending & set;
+	sigset64_t which = own ? own : shared;
+
+	if (!which)
+		return 0;
+	int sig = __builtin_ctzll(which) + 1;
+	if (own)
+		t->pending &= ~(1ULL << (sig - 1));
+	else
+		t->tg->shared_pending &= ~(1ULL << (sig - 1));
+	*pi = (own ? t : t->tg->leader)->pending_info[sig];
+	return sig;
+}

@@ -155,23 +155,6 @@ struct guest_timespec_s {
 	int64_t tv_sec, tv_nsec;
 };
 
-/* Take the lowest pending signal of set; 0 if none. kernel.lock held. */
-static int dequeue_from(struct task *t, sigset64_t set, struct pending_siginfo *pi)
-{
-	sigset64_t own = t->pending & set, shared = t->tg->shared_pending & set;
-	sigset64_t which = own ? own : shared;
-
-	if (!which)
-		return 0;
-	int sig = __builtin_ctzll(which) + 1;
-	if (own)
-		t->pending &= ~(1ULL << (sig - 1));
-	else
-		t->tg->shared_pending &= ~(1ULL << (sig - 1));
-	*pi = (own ? t : t->tg->leader)->pending_info[sig];
-	return sig;
-}
-
 SYSCALL_DEFINE(rt_sigtimedwait)
 {
 	sigset64_t set, saved = t->sigmask;
@@ -200,7 +183,7 @@ SYSCALL_DEFINE(rt_sigtimedwait)
 	 * their arrival wakes the task; they are taken here, not delivered. */
 	for (;;) {
 		pthread_mutex_lock(&kernel.lock);
-		sig = dequeue_from(t, set, &pi);
+		sig = signal_dequeue(t, set, &pi);
 		if (!sig)
 			t->sigmask = saved & ~set;
 		pthread_mutex_unlock(&kernel.lock);
@@ -210,7 +193,7 @@ SYSCALL_DEFINE(rt_sigtimedwait)
 		t->sigmask = saved;
 		if (r == 0) {
 			pthread_mutex_lock(&kernel.lock);
-			sig = dequeue_from(t, set, &pi);
+			sig = signal_dequeue(t, set, &pi);
 			pthread_mutex_unlock(&kernel.lock);
 			if (!sig)
 				return -EAGAIN;
@@ -218,7 +201,7 @@ SYSCALL_DEFINE(rt_sigtimedwait)
 		}
 		/* Woken: one of ours, or another signal (that one interrupts). */
 		pthread_mutex_lock(&kernel.lock);
-		sig = dequeue_from(t, set, &pi);
+		sig = signal_dequeue(t, set, &pi);
 		pthread_mutex_unlock(&kernel.lock);
 		if (sig)
 			break;

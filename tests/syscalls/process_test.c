@@ -281,3 +281,19 @@ TEST(a_fault_reaches_its_handler_with_the_address)
 	signal(SIGSEGV, SIG_DFL);
 	munmap(page, 4096);
 }
+
+TEST(futex_wait_bitset_takes_an_absolute_realtime_deadline)
+{
+	static uint32_t word = 1;
+	struct timespec ts;
+
+	EXPECT_SYS(clock_gettime(CLOCK_REALTIME, &ts));
+	ts.tv_nsec += 20 * 1000 * 1000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	EXPECT_ERRNO(syscall(SYS_futex, &word, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, 1,
+			     &ts, NULL, FUTEX_BITSET_MATCH_ANY),
+		     ETIMEDOUT);
+}
