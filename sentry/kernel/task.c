@@ -298,25 +298,35 @@ static void notify_parent(struct thread_group *tg)
 	pthread_cond_broadcast(&p->child_exit);
 }
 
-/* Give tg's children to init. kernel.lock held. */
+/* Give tg's children to the nearest living subreaper above it, else init;
+ * send each its PR_SET_PDEATHSIG signal. kernel.lock held. */
 static void reparent_children(struct thread_group *tg)
 {
-	struct thread_group *init = tg_lookup(kernel.init_tgid);
+	struct thread_group *reaper = NULL;
 
-	if (init == tg)
-		init = NULL;
+	for (struct thread_group *a = tg->parent; a; a = a->parent)
+		if (a->child_subreaper && !a->exiting && !a->zombie) {
+			reaper = a;
+			break;
+		}
+	if (!reaper)
+		reaper = tg_lookup(kernel.init_tgid);
+	if (reaper == tg)
+		reaper = NULL;
 	for (struct thread_group *c = tg->children; c;) {
 		struct thread_group *next = c->sibling;
-		c->parent = init;
-		if (init) {
-			c->sibling = init->children;
-			init->children = c;
+		c->parent = reaper;
+		if (reaper) {
+			c->sibling = reaper->children;
+			reaper->children = c;
 		}
+		if (c->pdeath_signal && !c->zombie)
+			signal_send_tg(c, c->pdeath_signal);
 		c = next;
 	}
 	tg->children = NULL;
-	if (init)
-		pthread_cond_broadcast(&init->child_exit);
+	if (reaper)
+		pthread_cond_broadcast(&reaper->child_exit);
 }
 
 _Noreturn void task_exit_thread(struct task *t)

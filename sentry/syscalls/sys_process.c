@@ -264,6 +264,26 @@ SYSCALL_DEFINE(prctl)
 		return (t->creds.cap_bounding >> args->a[1]) & 1;
 	case PR_GET_TIMERSLACK:
 		return 50000;
+	case PR_SET_PDEATHSIG:
+		if (args->a[1] >= KERNEL_NSIG)
+			return -EINVAL;
+		pthread_mutex_lock(&kernel.lock);
+		t->tg->pdeath_signal = (int)args->a[1];
+		pthread_mutex_unlock(&kernel.lock);
+		return 0;
+	case PR_GET_PDEATHSIG: {
+		int32_t v = t->tg->pdeath_signal;
+		return copy_to_user(t, args->a[1], &v, sizeof(v));
+	}
+	case PR_SET_CHILD_SUBREAPER:
+		pthread_mutex_lock(&kernel.lock);
+		t->tg->child_subreaper = args->a[1] != 0;
+		pthread_mutex_unlock(&kernel.lock);
+		return 0;
+	case PR_GET_CHILD_SUBREAPER: {
+		int32_t v = t->tg->child_subreaper;
+		return copy_to_user(t, args->a[1], &v, sizeof(v));
+	}
 	default:
 		return -EINVAL;
 	}

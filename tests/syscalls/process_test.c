@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -296,4 +297,34 @@ TEST(futex_wait_bitset_takes_an_absolute_realtime_deadline)
 	EXPECT_ERRNO(syscall(SYS_futex, &word, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, 1,
 			     &ts, NULL, FUTEX_BITSET_MATCH_ANY),
 		     ETIMEDOUT);
+}
+
+TEST(orphans_go_to_the_nearest_subreaper)
+{
+	int p[2], st, sub = 0;
+	pid_t me = getpid(), got = 0;
+
+	EXPECT_SYS(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	EXPECT_SYS(prctl(PR_GET_CHILD_SUBREAPER, &sub, 0, 0, 0));
+	EXPECT_EQ(sub, 1);
+	EXPECT_SYS(pipe(p));
+	pid_t child = (pid_t)EXPECT_SYS(fork());
+	if (child == 0) {
+		if (fork() == 0) {
+			/* The grandchild waits until its parent is gone, then reports. */
+			while (getppid() != me)
+				usleep(1000);
+			pid_t pp = getppid();
+			(void)!write(p[1], &pp, sizeof(pp));
+			_exit(0);
+		}
+		_exit(0);
+	}
+	EXPECT_EQ(waitpid(child, &st, 0), child);
+	EXPECT_EQ(read(p[0], &got, sizeof(got)), (ssize_t)sizeof(got));
+	EXPECT_EQ(got, me);
+	EXPECT_TRUE(waitpid(-1, &st, 0) > 0); /* the subreaper reaps the grandchild */
+	EXPECT_SYS(prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0));
+	close(p[0]);
+	close(p[1]);
 }
