@@ -43,6 +43,8 @@ void signal_force_fault(struct task *t, int sig, int code, uint64_t addr);
 /* Take the lowest pending signal of set from t (its own, then its
  * process's); 0 if none. kernel.lock held. */
 int signal_dequeue(struct task *t, sigset64_t set, struct pending_siginfo *pi);
+/* A stop signal reached its default action at delivery. kernel.lock held. */
+void signal_stop_from_delivery(struct thread_group *tg, int sig);
 /* Start a group exit with a wait status (as wait4 reports it). kernel.lock held. */
 void tg_group_exit(struct thread_group *tg, int wait_status);
 /* Default action of a signal. */

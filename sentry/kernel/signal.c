@@ -47,6 +47,8 @@ void tg_group_exit(struct thread_group *tg, int wait_status)
 		return;
 	tg->exiting = true;
 	tg->exit_code = wait_status;
+	tg->stopped = false;
+	pthread_cond_broadcast(&tg->stop_cond);
 	for (struct task *t = tg->leader; t; t = t->next_in_tg)
 		task_interrupt(t);
 }
@@ -61,6 +63,54 @@ static bool blocked_everywhere(struct thread_group *tg, struct task *t, int sig)
 		if (!x->exited && !(x->sigmask & bit))
 			return false;
 	return true;
+}
+
+/* SIGCHLD for a stop or a continue, unless the parent asked for none. */
+static void notify_parent_job(struct thread_group *tg, int code, int status)
+{
+	struct thread_group *p = tg->parent;
+
+	if (!p)
+		return;
+	if (!(p->sigactions[SIGCHLD].flags & SA_NOCLDSTOP)) {
+		struct pending_siginfo pi = {.code = code, .pid = tg->tgid, .status = status,
+					     .uid = tg->leader ? (int)tg->leader->creds.uid : 0};
+		signal_send_info(p, NULL, SIGCHLD, &pi);
+	}
+	pthread_cond_broadcast(&p->child_exit);
+}
+
+/* A stop signal's default action: every thread stops at its next chance. */
+static void tg_stop(struct thread_group *tg, int sig)
+{
+	if (tg->stopped)
+		return;
+	tg->stopped = true;
+	tg->stop_sig = sig;
+	tg->stop_to_report = true;
+	tg->cont_to_report = false;
+	for (struct task *x = tg->leader; x; x = x->next_in_tg)
+		if (!x->exited)
+			task_interrupt(x);
+	notify_parent_job(tg, CLD_STOPPED, sig);
+}
+
+static void tg_continue(struct thread_group *tg)
+{
+	const uint64_t stops = (1ULL << (SIGSTOP - 1)) | (1ULL << (SIGTSTP - 1)) |
+			       (1ULL << (SIGTTIN - 1)) | (1ULL << (SIGTTOU - 1));
+
+	/* SIGCONT discards pending stops (and a stop discards pending SIGCONT). */
+	tg->shared_pending &= ~stops;
+	for (struct task *x = tg->leader; x; x = x->next_in_tg)
+		x->pending &= ~stops;
+	if (!tg->stopped)
+		return;
+	tg->stopped = false;
+	tg->stop_to_report = false;
+	tg->cont_to_report = true;
+	pthread_cond_broadcast(&tg->stop_cond);
+	notify_parent_job(tg, CLD_CONTINUED, SIGCONT);
 }
 
 static int signal_send(struct thread_group *tg, struct task *t, int sig,
@@ -80,16 +130,27 @@ static int signal_send(struct thread_group *tg, struct task *t, int sig,
 		tg_group_exit(tg, SIGKILL);
 		return 0;
 	}
+	if (sig == SIGCONT)
+		tg_continue(tg);
+	if (signal_default_action(sig) == SIGDFL_STOP) {
+		tg->shared_pending &= ~(1ULL << (SIGCONT - 1));
+		for (struct task *x = tg->leader; x; x = x->next_in_tg)
+			x->pending &= ~(1ULL << (SIGCONT - 1));
+	}
 	bool blocked = blocked_everywhere(tg, t, sig);
 	if (act->handler == (uint64_t)(uintptr_t)SIG_IGN && !blocked)
 		return 0;
 	if (act->handler == (uint64_t)(uintptr_t)SIG_DFL && !blocked) {
 		enum sig_default d = signal_default_action(sig);
-		if (d == SIGDFL_IGNORE || d == SIGDFL_CONT || d == SIGDFL_STOP)
-			return 0; /* job control stops: not yet */
+		if (d == SIGDFL_IGNORE || d == SIGDFL_CONT)
+			return 0;
 		/* Linux's init ignores default-action signals it has no handler for. */
 		if (tg->tgid == 1)
 			return 0;
+		if (d == SIGDFL_STOP) {
+			tg_stop(tg, sig);
+			return 0;
+		}
 		tg_group_exit(tg, sig | (d == SIGDFL_CORE ? 0x80 : 0));
 		return 0;
 	}
@@ -136,4 +197,9 @@ int signal_dequeue(struct task *t, sigset64_t set, struct pending_siginfo *pi)
 		t->tg->shared_pending &= ~(1ULL << (sig - 1));
 	*pi = (own ? t : t->tg->leader)->pending_info[sig];
 	return sig;
+}
+
+void signal_stop_from_delivery(struct thread_group *tg, int sig)
+{
+	tg_stop(tg, sig);
 }

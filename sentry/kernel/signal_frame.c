@@ -219,9 +219,13 @@ void signal_deliver(struct task *t, bool in_syscall)
 			continue;
 		if (act.handler == (uint64_t)(uintptr_t)SIG_DFL) {
 			enum sig_default d = signal_default_action(sig);
-			if (d == SIGDFL_IGNORE || d == SIGDFL_CONT || d == SIGDFL_STOP ||
+			if (d == SIGDFL_IGNORE || d == SIGDFL_CONT ||
 			    (t->tg->tgid == 1 && sig != SIGKILL))
 				continue;
+			if (d == SIGDFL_STOP) {
+				signal_stop_from_delivery(t->tg, sig);
+				continue;
+			}
 			tg_group_exit(t->tg, sig | (d == SIGDFL_CORE ? 0x80 : 0));
 			pthread_mutex_unlock(&kernel.lock);
 			return;

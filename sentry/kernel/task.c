@@ -79,6 +79,7 @@ struct thread_group *tg_new(int tgid, struct thread_group *parent)
 	tg->refs = 1;
 	tg->parent = parent;
 	tg->exit_signal = SIGCHLD;
+	pthread_cond_init(&tg->stop_cond, NULL);
 	tg->pgid = parent ? parent->pgid : tgid;
 	tg->sid = parent ? parent->sid : tgid;
 	pthread_cond_init(&tg->child_exit, NULL);
@@ -108,6 +109,7 @@ void tg_put(struct thread_group *tg)
 	if (--tg->refs > 0)
 		return;
 	pthread_cond_destroy(&tg->child_exit);
+	pthread_cond_destroy(&tg->stop_cond);
 	free(tg);
 }
 
@@ -137,14 +139,25 @@ static void task_fault(struct task *t, const struct platform_stop_info *info)
 			   (uint64_t)(uintptr_t)info->si.si_addr);
 }
 
+/* A stopped process's threads wait here until SIGCONT or an exit. */
+static void task_stop_point(struct task *t)
+{
+	pthread_mutex_lock(&kernel.lock);
+	while (t->tg->stopped && !t->tg->exiting && !t->must_exit)
+		pthread_cond_wait(&t->tg->stop_cond, &kernel.lock);
+	pthread_mutex_unlock(&kernel.lock);
+}
+
 void task_run_loop(struct task *t)
 {
 	struct platform_stop_info info;
 
 	for (;;) {
-		if (atomic_exchange(&t->interrupted, 0) || t->tg->exiting || t->must_exit) {
+		if (atomic_exchange(&t->interrupted, 0) || t->tg->exiting || t->must_exit ||
+		    t->tg->stopped) {
 			if (!t->tg->exiting && !t->must_exit)
 				signal_deliver(t, false);
+			task_stop_point(t);
 			if (t->tg->exiting || t->must_exit)
 				task_exit_thread(t);
 		}

@@ -60,6 +60,12 @@ struct thread_group {
 	int exit_signal;              /* sent to the parent at exit (SIGCHLD, or clone's) */
 	bool exec_in_progress;        /* kernel.lock: an exec is ending the other threads */
 	int nice;                     /* kernel.lock: setpriority */
+	/* Job control: stopped by a stop signal until SIGCONT (kernel.lock). */
+	bool stopped;
+	int stop_sig;
+	bool stop_to_report;          /* for wait4(WUNTRACED) */
+	bool cont_to_report;          /* for wait4(WCONTINUED) */
+	pthread_cond_t stop_cond;     /* broadcast on continue and exit */
 	int pdeath_signal;            /* kernel.lock: PR_SET_PDEATHSIG (of the leader) */
 	bool child_subreaper;         /* kernel.lock: PR_SET_CHILD_SUBREAPER */
 	/* ITIMER_REAL / alarm: CLOCK_MONOTONIC deadline (0 = off) and period. */

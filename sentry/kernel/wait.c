@@ -52,17 +52,22 @@ void tg_reap(struct thread_group *c)
 }
 
 struct wait_result {
-	int pid, status;
+	int pid, status, kind; /* kind: CLD_EXITED (or killed), CLD_STOPPED, CLD_CONTINUED */
 	uint32_t uid;
 };
+
+/* waitid without WEXITED (internal flag, outside Linux's option bits). */
+#define WAIT_NO_EXITED 0x10000000
 
 /*
  * Find and (unless nowait) reap a zombie child matching pid. Returns the
  * child's pid, 0 when matching children exist but none has exited and nohang,
  * -ECHILD when none match, -ERESTARTSYS when a signal arrives.
  */
-static long do_wait(struct task *t, int pid, bool nohang, bool nowait, struct wait_result *res)
+static long do_wait(struct task *t, int pid, int options, struct wait_result *res)
 {
+	bool nohang = options & WNOHANG, nowait = options & WNOWAIT;
+	bool want_exit = !(options & WAIT_NO_EXITED);
 	long r;
 
 	pthread_mutex_lock(&kernel.lock);
@@ -73,17 +78,32 @@ static long do_wait(struct task *t, int pid, bool nohang, bool nowait, struct wa
 			if (!matches(t->tg, c, pid))
 				continue;
 			any = true;
-			if (c->zombie) {
+			if ((c->zombie && want_exit) ||
+			    ((options & WUNTRACED) && c->stopped && c->stop_to_report) ||
+			    ((options & WCONTINUED) && c->cont_to_report)) {
 				z = c;
 				break;
 			}
 		}
 		if (z) {
 			res->pid = z->tgid;
-			res->status = z->exit_code;
 			res->uid = z->leader ? z->leader->creds.uid : 0;
-			if (!nowait)
-				tg_reap(z);
+			if (z->zombie && want_exit) {
+				res->status = z->exit_code;
+				res->kind = CLD_EXITED;
+				if (!nowait)
+					tg_reap(z);
+			} else if (z->stopped && z->stop_to_report && (options & WUNTRACED)) {
+				res->status = (z->stop_sig << 8) | 0x7f;
+				res->kind = CLD_STOPPED;
+				if (!nowait)
+					z->stop_to_report = false;
+			} else {
+				res->status = 0xffff;
+				res->kind = CLD_CONTINUED;
+				if (!nowait)
+					z->cont_to_report = false;
+			}
 			r = res->pid;
 			break;
 		}
@@ -122,7 +142,7 @@ SYSCALL_DEFINE(wait4)
 		return -EINVAL;
 	if (pid == INT32_MIN)
 		return -ESRCH;
-	r = do_wait(t, pid, options & WNOHANG, false, &res);
+	r = do_wait(t, pid, options & (WNOHANG | WUNTRACED | WCONTINUED), &res);
 	if (r > 0) {
 		int32_t st = res.status;
 		if (args->a[1] && copy_to_user(t, args->a[1], &st, sizeof(st)))
@@ -174,9 +194,11 @@ SYSCALL_DEFINE(waitid)
 	default:
 		return -EINVAL; /* P_PIDFD: no pidfds yet */
 	}
-	if (!(options & WEXITED))
-		return options & WNOHANG ? 0 : -ECHILD; /* stops are not tracked yet */
-	r = do_wait(t, pid, options & WNOHANG, options & WNOWAIT, &res);
+	r = do_wait(t, pid,
+		    (options & (WNOHANG | WNOWAIT | WCONTINUED)) |
+			    ((options & WSTOPPED) ? WUNTRACED : 0) |
+			    ((options & WEXITED) ? 0 : WAIT_NO_EXITED),
+		    &res);
 	if (r < 0)
 		return r;
 	if (args->a[2]) {
@@ -186,7 +208,13 @@ SYSCALL_DEFINE(waitid)
 			si.si_signo = SIGCHLD;
 			si.pid = res.pid;
 			si.uid = res.uid;
-			if (res.status & 0x7f) {
+			if (res.kind == CLD_STOPPED) {
+				si.si_code = CLD_STOPPED;
+				si.status = (res.status >> 8) & 0xff;
+			} else if (res.kind == CLD_CONTINUED) {
+				si.si_code = CLD_CONTINUED;
+				si.status = SIGCONT;
+			} else if (res.status & 0x7f) {
 				si.si_code = (res.status & 0x80) ? CLD_DUMPED : CLD_KILLED;
 				si.status = res.status & 0x7f;
 			} else {

@@ -328,3 +328,32 @@ TEST(orphans_go_to_the_nearest_subreaper)
 	close(p[0]);
 	close(p[1]);
 }
+
+TEST(stop_and_continue_are_reported_to_wait)
+{
+	int st = 0;
+	siginfo_t si;
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	EXPECT_SYS(kill(pid, SIGSTOP));
+	EXPECT_EQ(waitpid(pid, &st, WUNTRACED), pid);
+	EXPECT_TRUE(WIFSTOPPED(st));
+	EXPECT_EQ(WSTOPSIG(st), SIGSTOP);
+	EXPECT_EQ(waitpid(pid, &st, WUNTRACED | WNOHANG), 0); /* reported once */
+	EXPECT_SYS(kill(pid, SIGCONT));
+	EXPECT_EQ(waitpid(pid, &st, WCONTINUED), pid);
+	EXPECT_TRUE(WIFCONTINUED(st));
+	EXPECT_SYS(kill(pid, SIGTSTP));
+	memset(&si, 0, sizeof(si));
+	EXPECT_SYS(waitid(P_PID, (id_t)pid, &si, WSTOPPED));
+	EXPECT_EQ(si.si_code, CLD_STOPPED);
+	EXPECT_EQ(si.si_status, SIGTSTP);
+	EXPECT_SYS(kill(pid, SIGKILL)); /* a stopped process still dies of SIGKILL */
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_TRUE(WIFSIGNALED(st));
+	EXPECT_EQ(WTERMSIG(st), SIGKILL);
+}
