@@ -289,28 +289,47 @@ SYSCALL_DEFINE(prctl)
 	}
 }
 
+struct kill_scan {
+	struct task *t;
+	int pgid; /* 0: every process but init and the caller (kill -1) */
+	int sig;
+	int found;
+	const struct pending_siginfo *pi;
+};
+
+static int kill_one(struct thread_group *tg, void *arg)
+{
+	struct kill_scan *k = arg;
+
+	if (tg->zombie || (tg->nr_threads == 0 && !tg->leader))
+		return 0;
+	if (k->pgid ? tg->pgid != k->pgid
+		    : (tg->tgid == kernel.init_tgid || tg == k->t->tg || tg->nr_threads == 0))
+		return 0;
+	k->found++;
+	signal_send_info(tg, NULL, k->sig, k->pi);
+	return 0;
+}
+
 SYSCALL_DEFINE(kill)
 {
 	int pid = (int)args->a[0], sig = (int)args->a[1];
+	struct pending_siginfo pi = {.code = SI_USER, .pid = t->tg->tgid, .uid = (int)t->creds.uid};
 	long r;
 
 	if (sig < 0 || sig >= KERNEL_NSIG)
 		return -EINVAL;
-	struct pending_siginfo pi = {.code = SI_USER, .pid = t->tg->tgid, .uid = (int)t->creds.uid};
-
+	if (pid == INT32_MIN)
+		return -ESRCH;
 	pthread_mutex_lock(&kernel.lock);
 	if (pid > 0) {
 		struct thread_group *tg = tg_lookup(pid);
 		r = tg && !tg->zombie ? signal_send_info(tg, NULL, sig, &pi) : -ESRCH;
-	} else if (pid == 0 || pid == -1 || pid < -1) {
-		/* Process groups and "everyone": only our own process exists for us. */
-		int pg = pid == 0 ? t->tg->pgid : -pid;
-		if (pid == -1 || t->tg->pgid == pg)
-			r = signal_send_info(t->tg, NULL, sig, &pi);
-		else
-			r = -ESRCH;
 	} else {
-		r = -ESRCH;
+		struct kill_scan k = {.t = t, .pgid = pid == 0 ? t->tg->pgid : pid == -1 ? 0 : -pid,
+				      .sig = sig, .pi = &pi};
+		kernel_for_each_tg(kill_one, &k);
+		r = k.found ? 0 : -ESRCH; /* kill(-1) spares init and the caller, as Linux */
 	}
 	pthread_mutex_unlock(&kernel.lock);
 	return r;

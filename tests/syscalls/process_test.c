@@ -357,3 +357,23 @@ TEST(stop_and_continue_are_reported_to_wait)
 	EXPECT_TRUE(WIFSIGNALED(st));
 	EXPECT_EQ(WTERMSIG(st), SIGKILL);
 }
+
+TEST(kill_reaches_a_process_group)
+{
+	int st = 0;
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+
+	if (pid == 0) {
+		setpgid(0, 0);
+		for (;;)
+			pause();
+	}
+	while (getpgid(pid) != pid)
+		usleep(1000);
+	EXPECT_SYS(kill(-pid, SIGTERM));
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_TRUE(WIFSIGNALED(st));
+	EXPECT_EQ(WTERMSIG(st), SIGTERM);
+	EXPECT_ERRNO(kill(-pid, SIGTERM), ESRCH);
+	EXPECT_ERRNO(kill(pid, 65), EINVAL);
+}
