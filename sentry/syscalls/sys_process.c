@@ -317,14 +317,15 @@ SYSCALL_DEFINE(kill)
 	struct pending_siginfo pi = {.code = SI_USER, .pid = t->tg->tgid, .uid = (int)t->creds.uid};
 	long r;
 
-	if (sig < 0 || sig >= KERNEL_NSIG)
-		return -EINVAL;
 	if (pid == INT32_MIN)
 		return -ESRCH;
 	pthread_mutex_lock(&kernel.lock);
 	if (pid > 0) {
+		/* Linux looks the process up before it checks the signal. */
 		struct thread_group *tg = tg_lookup(pid);
 		r = tg && !tg->zombie ? signal_send_info(tg, NULL, sig, &pi) : -ESRCH;
+	} else if (sig < 0 || sig >= KERNEL_NSIG) {
+		r = -EINVAL;
 	} else {
 		struct kill_scan k = {.t = t, .pgid = pid == 0 ? t->tg->pgid : pid == -1 ? 0 : -pid,
 				      .sig = sig, .pi = &pi};

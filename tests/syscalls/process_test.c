@@ -375,5 +375,6 @@ TEST(kill_reaches_a_process_group)
 	EXPECT_TRUE(WIFSIGNALED(st));
 	EXPECT_EQ(WTERMSIG(st), SIGTERM);
 	EXPECT_ERRNO(kill(-pid, SIGTERM), ESRCH);
-	EXPECT_ERRNO(kill(pid, 65), EINVAL);
+	EXPECT_ERRNO(kill(pid, SIGTERM), ESRCH);
+	EXPECT_ERRNO(kill(getpid(), 65), EINVAL);
 }
