@@ -81,11 +81,18 @@ int task_sleep(struct task *t, int64_t deadline);
 /* clone(2) and friends (kernel/task_clone.c). */
 long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
 	      uint64_t tls);
+/* pidfd_addr: where CLONE_PIDFD stores the pidfd (0: ptid, as clone(2)). */
+long do_clone3(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
+	       uint64_t tls, uint64_t pidfd_addr);
 /* A vfork child exec'd or exited: its parent goes on. kernel.lock held. */
 void task_vfork_release(struct task *t);
 /* ITIMER_REAL deadlines changed (kernel.lock held); monotonic now in ns. */
 void itimer_changed(void);
 int64_t itimer_now(void);
+/* pidfds (kernel/pidfd.c). */
+struct file;
+long pidfd_create(struct task *t, struct thread_group *tg, int flags);
+struct thread_group *pidfd_tg(struct file *f);
 /* Free a reaped zombie. kernel.lock held. */
 void tg_reap(struct thread_group *tg);
 

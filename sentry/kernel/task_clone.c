@@ -60,6 +60,12 @@ static void release_partial(struct task *c)
 long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
 	      uint64_t tls)
 {
+	return do_clone3(t, flags, stack, ptid, ctid, tls, 0);
+}
+
+long do_clone3(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
+	       uint64_t tls, uint64_t pidfd_addr)
+{
 	int exit_signal = (int)(flags & CSIGNAL);
 	struct thread_group *tg;
 	struct task *c;
@@ -75,8 +81,9 @@ long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uin
 		return -EINVAL;
 	if (flags & (CLONE_NS_FLAGS | CLONE_NEWTIME_))
 		return -EINVAL; /* namespaces inside the sandbox: not yet */
-	if (flags & CLONE_PIDFD)
-		return -EINVAL; /* pidfds: not yet */
+	if ((flags & CLONE_PIDFD) &&
+	    ((flags & CLONE_THREAD) || (!pidfd_addr && (flags & CLONE_PARENT_SETTID))))
+		return -EINVAL;
 	if ((flags & CLONE_THREAD) && exit_signal)
 		exit_signal = 0;
 	if (exit_signal >= KERNEL_NSIG)
@@ -180,6 +187,11 @@ long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uin
 	uint32_t tid32 = (uint32_t)c->tid;
 	if (flags & CLONE_PARENT_SETTID)
 		copy_to_user(t, ptid, &tid32, sizeof(tid32));
+	if (flags & CLONE_PIDFD) {
+		/* clone(2) stores the pidfd where parent_tid points (clone3: args.pidfd). */
+		int32_t pfd = (int32_t)pidfd_create(t, tg, 0);
+		copy_to_user(t, pidfd_addr ? pidfd_addr : ptid, &pfd, sizeof(pfd));
+	}
 	if (flags & CLONE_CHILD_SETTID)
 		mm_write(c->mm, ctid, &tid32, sizeof(tid32));
 
@@ -255,6 +267,9 @@ SYSCALL_DEFINE(clone3)
 		return -EINVAL;
 	if ((ca.stack == 0) != (ca.stack_size == 0))
 		return -EINVAL;
-	return do_clone(t, ca.flags | ca.exit_signal, ca.stack ? ca.stack + ca.stack_size : 0,
-			ca.parent_tid, ca.child_tid, ca.tls);
+	if ((ca.flags & CLONE_PIDFD) && !ca.pidfd)
+		return -EINVAL;
+	/* clone3 allows CLONE_PIDFD with CLONE_PARENT_SETTID (separate fields). */
+	return do_clone3(t, ca.flags | ca.exit_signal, ca.stack ? ca.stack + ca.stack_size : 0,
+			 ca.parent_tid, ca.child_tid, ca.tls, ca.pidfd);
 }

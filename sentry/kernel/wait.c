@@ -12,6 +12,7 @@
 #include "kernel/kernel_impl.h"
 #include "mm/mm.h"
 #include "syscalls/syscalls.h"
+#include "vfs/vfs.h"
 
 #define WAIT_RECHECK_NS 20000000LL
 
@@ -191,8 +192,21 @@ SYSCALL_DEFINE(waitid)
 			return -EINVAL;
 		pid = id ? -id : 0;
 		break;
+	case 3: /* P_PIDFD */ {
+		struct file *f = fd_get(t->fdt, id);
+		struct thread_group *tg = f ? pidfd_tg(f) : NULL;
+		if (!f)
+			return -EBADF;
+		if (!tg) {
+			file_put(f);
+			return -EINVAL;
+		}
+		pid = tg->tgid;
+		file_put(f);
+		break;
+	}
 	default:
-		return -EINVAL; /* P_PIDFD: no pidfds yet */
+		return -EINVAL;
 	}
 	r = do_wait(t, pid,
 		    (options & (WNOHANG | WNOWAIT | WCONTINUED)) |

@@ -1,5 +1,6 @@
 /* Processes, threads, pipes, futexes and signal handlers. */
 #include <linux/futex.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -377,4 +378,33 @@ TEST(kill_reaches_a_process_group)
 	EXPECT_ERRNO(kill(-pid, SIGTERM), ESRCH);
 	EXPECT_ERRNO(kill(pid, SIGTERM), ESRCH);
 	EXPECT_ERRNO(kill(getpid(), 65), EINVAL);
+}
+
+TEST(pidfd_polls_and_signals_and_waits)
+{
+	struct pollfd p;
+	siginfo_t si;
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	int pfd = (int)EXPECT_SYS(syscall(SYS_pidfd_open, pid, 0));
+	EXPECT_EQ(fcntl(pfd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	p.fd = pfd;
+	p.events = POLLIN;
+	EXPECT_EQ(poll(&p, 1, 0), 0);
+	EXPECT_SYS(syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0));
+	EXPECT_EQ(poll(&p, 1, 5000), 1);
+	memset(&si, 0, sizeof(si));
+	EXPECT_SYS(waitid((idtype_t)3 /* P_PIDFD */, (id_t)pfd, &si, WEXITED));
+	EXPECT_EQ(si.si_pid, pid);
+	EXPECT_EQ(si.si_code, CLD_KILLED);
+	EXPECT_EQ(si.si_status, SIGTERM);
+	EXPECT_ERRNO(syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0), ESRCH);
+	EXPECT_ERRNO(syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0x100), EINVAL);
+	close(pfd);
+	EXPECT_ERRNO(syscall(SYS_pidfd_open, pid, 0), ESRCH);
+	EXPECT_ERRNO(syscall(SYS_pidfd_open, 0, 0), EINVAL);
 }
