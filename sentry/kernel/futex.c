@@ -219,3 +219,47 @@ SYSCALL_DEFINE(futex)
 		return -ENOSYS;
 	}
 }
+
+/* One robust futex of an exiting thread: mark it owner-died, wake a waiter. */
+static void robust_one(struct mm *mm, uint64_t uaddr, int tid)
+{
+	uint32_t v, nv;
+
+	if (uaddr & 3)
+		return;
+	if (mm_read(mm, &v, uaddr, sizeof(v)))
+		return;
+	if ((int)(v & FUTEX_TID_MASK) != tid)
+		return;
+	nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+	if (mm_write(mm, uaddr, &nv, sizeof(nv)))
+		return;
+	if (v & FUTEX_WAITERS)
+		futex_wake(mm, uaddr, 1, FUTEX_BITSET_MATCH_ANY);
+}
+
+void futex_exit_robust_list(struct task *t, struct mm *mm)
+{
+	struct {
+		uint64_t next;
+		int64_t futex_offset;
+		uint64_t pending;
+	} head;
+	uint64_t entry;
+	int limit = 2048; /* ROBUST_LIST_LIMIT: the list is the application's, maybe a loop */
+
+	if (!t->robust_list || mm_read(mm, &head, t->robust_list, sizeof(head)))
+		return;
+	entry = head.next;
+	while (entry && entry != t->robust_list && limit-- > 0) {
+		uint64_t next;
+		if (mm_read(mm, &next, entry, sizeof(next)))
+			break;
+		/* The low bit marks a PI futex; the address is the same. */
+		if (entry != head.pending)
+			robust_one(mm, (entry & ~1ULL) + (uint64_t)head.futex_offset, t->tid);
+		entry = next;
+	}
+	if (head.pending)
+		robust_one(mm, (head.pending & ~1ULL) + (uint64_t)head.futex_offset, t->tid);
+}

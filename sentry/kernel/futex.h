@@ -16,5 +16,7 @@ struct mm;
 
 /* Wake up to n waiters on (mm, addr) whose bitset meets bitset. */
 int futex_wake(struct mm *mm, uint64_t addr, int n, uint32_t bitset);
+/* Walk an exiting thread's robust list: its held futexes become owner-died. */
+void futex_exit_robust_list(struct task *t, struct mm *mm);
 
 #endif

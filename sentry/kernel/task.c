@@ -363,6 +363,8 @@ _Noreturn void task_exit_thread(struct task *t)
 	t->pthr = NULL;
 	pthread_mutex_unlock(&kernel.lock);
 
+	if (mm)
+		futex_exit_robust_list(t, mm);
 	/* CLONE_CHILD_CLEARTID: what pthread_join waits for. */
 	if (t->clear_child_tid && mm && mm_users(mm) > 1) {
 		uint32_t zero = 0;

@@ -408,3 +408,27 @@ TEST(pidfd_polls_and_signals_and_waits)
 	EXPECT_ERRNO(syscall(SYS_pidfd_open, pid, 0), ESRCH);
 	EXPECT_ERRNO(syscall(SYS_pidfd_open, 0, 0), EINVAL);
 }
+
+static pthread_mutex_t robust_mutex;
+
+static void *lock_and_die(void *arg)
+{
+	pthread_mutex_lock(&robust_mutex);
+	return NULL; /* exits holding it */
+}
+
+TEST(a_robust_mutex_of_a_dead_thread_reports_owner_died)
+{
+	pthread_mutexattr_t a;
+	pthread_t th;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	EXPECT_EQ(pthread_mutex_init(&robust_mutex, &a), 0);
+	EXPECT_EQ(pthread_create(&th, NULL, lock_and_die, NULL), 0);
+	EXPECT_EQ(pthread_join(th, NULL), 0);
+	EXPECT_EQ(pthread_mutex_lock(&robust_mutex), EOWNERDEAD);
+	EXPECT_EQ(pthread_mutex_consistent(&robust_mutex), 0);
+	EXPECT_EQ(pthread_mutex_unlock(&robust_mutex), 0);
+	pthread_mutex_destroy(&robust_mutex);
+}
