@@ -6,6 +6,8 @@
  * pointers never reach the host).
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +24,11 @@
 
 #define KERNEL_TERMIOS_SIZE 36 /* struct termios as the kernel's ioctls use it */
 
+/* The host descriptor, shared by the inode and every file description
+ * opened on it (the boot file and reopens through /proc/PID/fd/N). */
 struct hostfd {
 	int fd;
+	atomic_int refs; /* file descriptions using it */
 };
 
 static int hfd(struct file *f)
@@ -185,9 +190,95 @@ static int hostfd_host_fd(struct file *f)
 static void hostfd_release(struct file *f)
 {
 	struct hostfd *h = f->priv;
+	if (atomic_fetch_sub(&h->refs, 1) != 1)
+		return;
 	f->inode->priv = NULL;
 	close(h->fd);
 	free(h);
+}
+
+static const struct file_operations hostfd_own_fops;
+
+/*
+ * A new open file description on the same host descriptor (opening
+ * /proc/self/fd/N, /dev/stdout...). Streams (ttys, pipes) share the host
+ * descriptor as they would share the device. A regular file gets its own
+ * position (pread/pwrite); O_TRUNC truncates it, as a real reopen would.
+ */
+static int hostfd_reopen(struct file *old, struct file *nf, int flags)
+{
+	struct hostfd *h = old->priv;
+	if (!h)
+		return -ENXIO;
+	if (S_ISREG(nf->inode->mode)) {
+		if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY &&
+		    ftruncate(h->fd, 0) < 0)
+			return -errno;
+		nf->ops = &hostfd_own_fops;
+	}
+	atomic_fetch_add(&h->refs, 1);
+	nf->priv = h;
+	return 0;
+}
+
+/* --- a reopened host regular file: its own position ------------------------ */
+
+static ssize_t hostfd_own_read(struct file *f, void *buf, size_t n, int64_t *pos)
+{
+	ssize_t r;
+
+	do
+		r = pread(hfd(f), buf, n, *pos);
+	while (r < 0 && retry_eintr());
+	if (r < 0)
+		return errno == EINTR ? -ERESTARTSYS : -errno;
+	*pos += r;
+	return r;
+}
+
+static ssize_t hostfd_own_write(struct file *f, const void *buf, size_t n, int64_t *pos)
+{
+	struct stat st;
+	ssize_t r;
+
+	if ((file_flags(f) & O_APPEND) && pos == &f->pos) {
+		if (fstat(hfd(f), &st) < 0)
+			return -errno;
+		*pos = st.st_size;
+	}
+	do
+		r = pwrite(hfd(f), buf, n, *pos);
+	while (r < 0 && retry_eintr());
+	if (r < 0)
+		return errno == EINTR ? -ERESTARTSYS : -errno;
+	*pos += r;
+	return r;
+}
+
+static int64_t hostfd_own_llseek(struct file *f, int64_t off, int whence)
+{
+	struct stat st;
+	int64_t base;
+
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = f->pos;
+		break;
+	case SEEK_END:
+		if (fstat(hfd(f), &st) < 0)
+			return -errno;
+		base = st.st_size;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
+		return -EINVAL;
+	f->pos = base + off;
+	return f->pos;
 }
 
 /* Readiness right now, from the host descriptor. */
@@ -210,6 +301,20 @@ static const struct file_operations hostfd_fops = {
 	.fsync = hostfd_fsync,
 	.host_fd = hostfd_host_fd,
 	.release = hostfd_release,
+	.reopen = hostfd_reopen,
+};
+
+static const struct file_operations hostfd_own_fops = {
+	.poll = hostfd_poll,
+	.read = hostfd_own_read,
+	.write = hostfd_own_write,
+	.llseek = hostfd_own_llseek,
+	.ioctl = hostfd_ioctl,
+	.setfl = hostfd_setfl,
+	.fsync = hostfd_fsync,
+	.host_fd = hostfd_host_fd,
+	.release = hostfd_release,
+	.reopen = hostfd_reopen,
 };
 
 static const struct inode_operations hostfd_iops = {.getattr = hostfd_getattr};
@@ -224,6 +329,7 @@ struct file *hostfd_file_new(int host_fd, int flags)
 	if (!h)
 		return NULL;
 	h->fd = host_fd;
+	atomic_init(&h->refs, 1);
 	char name[64];
 	if (isatty(host_fd))
 		snprintf(name, sizeof(name), "/dev/pts/0");

@@ -29,6 +29,9 @@
 struct ovl_node {
 	_Atomic(struct dentry *) upper;
 	struct dentry *lower;
+	/* merged directories: subdirectories added (+) or removed (-) in the
+	 * merged view since the lower's nlink, which st_nlink reports */
+	atomic_long nlink_delta;
 };
 
 static pthread_mutex_t ovl_copyup_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
@@ -193,6 +196,34 @@ static int copy_data(struct dentry *from, struct dentry *to)
 	return err;
 }
 
+/* An upper directory's atime/mtime, kept across changes that do not
+ * change the merged view (copy-up of a child, hiding a mountpoint), as
+ * Linux's copy-up restores the parent's times. */
+struct dir_times {
+	struct timespec atime, mtime;
+	bool ok;
+};
+
+static void times_save(struct dentry *u, struct dir_times *t)
+{
+	struct kstat st;
+	t->ok = vfs_getattr_d(u, &st) == 0;
+	t->atime = st.atime;
+	t->mtime = st.mtime;
+}
+
+static void times_restore(struct dentry *u, const struct dir_times *t)
+{
+	struct iattr ia = {.valid = ATTR_ATIME | ATTR_MTIME, .atime = t->atime, .mtime = t->mtime};
+	if (t->ok)
+		vfs_setattr_d(u, &ia);
+}
+
+static void nlink_add(struct dentry *dir, long n)
+{
+	atomic_fetch_add(&ON(dir->inode)->nlink_delta, n);
+}
+
 static int copy_attrs(struct dentry *from, struct dentry *to)
 {
 	struct kstat st;
@@ -228,6 +259,8 @@ static int ovl_copy_up(struct dentry *d)
 	char name[VFS_NAME_MAX + 1];
 	d_name_copy(d, name);
 	uint32_t mode = l->inode->mode;
+	struct dir_times pt;
+	times_save(pu, &pt);
 	switch (mode & S_IFMT) {
 	case S_IFDIR:
 		err = vfs_mkdir_in(pu, name, mode & 07777, &u);
@@ -263,6 +296,7 @@ static int ovl_copy_up(struct dentry *d)
 		goto out;
 	}
 	atomic_store(&ON(i)->upper, u);
+	times_restore(pu, &pt);
 out:
 	pthread_mutex_unlock(&ovl_copyup_lock);
 	dput(parent);
@@ -358,6 +392,8 @@ static int ovl_mk(struct dentry *dir, struct dentry *child, uint32_t mode, uint6
 	set_owner(u, t);
 	if (S_ISDIR(mode) && wo)
 		atomic_fetch_or(&u->inode->iflags, I_OVL_OPAQUE);
+	if (S_ISDIR(mode))
+		nlink_add(dir, 1);
 	struct inode *i = ovl_inode_new(dir->sb, u, NULL);
 	if (!i) {
 		vfs_unlink_in(pu, child->name, S_ISDIR(mode));
@@ -574,6 +610,22 @@ static int clear_whiteouts(struct dentry *u)
 	return err;
 }
 
+/* Whether the merged directory dir (an overlay dentry) still sees name in
+ * its lower layer, so removing or moving the entry away needs a whiteout.
+ * Asked of the lower itself: after a rename an overlay inode's own lower
+ * belongs to its old name. */
+static bool lower_has(struct dentry *dir, const char *name)
+{
+	struct dentry *ld = ON(dir->inode)->lower, *ud = ovl_upper(dir->inode);
+	if (!ld || (ud && (atomic_load(&ud->inode->iflags) & I_OVL_OPAQUE)))
+		return false;
+	int err;
+	struct dentry *l = vfs_lookup_one(ld, name, &err);
+	if (l)
+		dput(l);
+	return l != NULL;
+}
+
 static int ovl_remove(struct dentry *dir, struct dentry *child, bool isdir)
 {
 	int err;
@@ -589,8 +641,10 @@ static int ovl_remove(struct dentry *dir, struct dentry *child, bool isdir)
 		if (err)
 			return err;
 	}
-	if (ON(child->inode)->lower)
+	if (lower_has(dir, child->name))
 		err = vfs_mknod_in(pu, child->name, S_IFCHR | 0, 0, NULL);
+	if (!err && isdir)
+		nlink_add(dir, -1);
 	return err;
 }
 
@@ -604,13 +658,52 @@ static int ovl_rmdir(struct dentry *dir, struct dentry *child)
 	return ovl_remove(dir, child, true);
 }
 
+/* A directory moved by rename is upper-only (EXDEV otherwise): make it
+ * opaque so whatever the lower has at its new name never merges in. */
+static void mark_moved_dir(struct inode *i)
+{
+	struct dentry *u = ovl_upper(i);
+	if (S_ISDIR(i->mode) && u)
+		atomic_fetch_or(&u->inode->iflags, I_OVL_OPAQUE);
+}
+
+/* RENAME_EXCHANGE: both entries are copied up and swapped in the upper;
+ * both names stay occupied, so no whiteouts. */
+static int ovl_exchange(struct dentry *olddir, struct dentry *old, struct dentry *newdir,
+			struct dentry *new_)
+{
+	int err;
+	if ((S_ISDIR(old->inode->mode) && ON(old->inode)->lower) ||
+	    (S_ISDIR(new_->inode->mode) && ON(new_->inode)->lower))
+		return -EXDEV;
+	if ((err = ovl_copy_up(old)) || (err = ovl_copy_up(new_)))
+		return err;
+	char oldname[VFS_NAME_MAX + 1], newname[VFS_NAME_MAX + 1];
+	d_name_copy(old, oldname);
+	d_name_copy(new_, newname);
+	err = vfs_rename_in(ovl_upper(olddir->inode), oldname, ovl_upper(newdir->inode), newname,
+			    LINUX_RENAME_EXCHANGE);
+	if (err)
+		return err;
+	mark_moved_dir(old->inode);
+	mark_moved_dir(new_->inode);
+	if (olddir != newdir) {
+		long d = (long)S_ISDIR(old->inode->mode) - (long)S_ISDIR(new_->inode->mode);
+		nlink_add(olddir, -d);
+		nlink_add(newdir, d);
+	}
+	return 0;
+}
+
 static int ovl_rename(struct dentry *olddir, struct dentry *old, struct dentry *newdir,
 		      struct dentry *new_, unsigned flags)
 {
 	int err;
 	bool isdir = S_ISDIR(old->inode->mode);
-	if (flags & ~LINUX_RENAME_NOREPLACE)
+	if (flags & ~(LINUX_RENAME_NOREPLACE | LINUX_RENAME_EXCHANGE))
 		return -EINVAL;
+	if (flags & LINUX_RENAME_EXCHANGE)
+		return new_->inode ? ovl_exchange(olddir, old, newdir, new_) : -ENOENT;
 	if (isdir && ON(old->inode)->lower)
 		return -EXDEV;
 	if (new_->inode && S_ISDIR(new_->inode->mode) && (err = ovl_check_empty(new_)))
@@ -618,25 +711,26 @@ static int ovl_rename(struct dentry *olddir, struct dentry *old, struct dentry *
 	if ((err = ovl_copy_up(old)) || (err = ovl_copy_up(newdir)))
 		return err;
 	struct dentry *opu = ovl_upper(olddir->inode), *npu = ovl_upper(newdir->inode);
-	bool old_had_lower = ON(old->inode)->lower != NULL;
-	bool new_had_lower = new_->inode && ON(new_->inode)->lower;
+	char oldname[VFS_NAME_MAX + 1];
+	d_name_copy(old, oldname);
+	bool old_had_lower = lower_has(olddir, oldname);
 	int wo = drop_whiteout(npu, new_->name);
 	if (wo < 0)
 		return wo;
 	if (new_->inode && ovl_upper(new_->inode) && S_ISDIR(new_->inode->mode) &&
 	    (err = clear_whiteouts(ovl_upper(new_->inode))))
 		return err;
-	if (new_->inode && !ovl_upper(new_->inode)) {
-		/* The target exists only in the lower: the upper rename creates the
-		 * name; the renamed entry itself hides the lower one. */
-	}
-	char oldname[VFS_NAME_MAX + 1];
-	d_name_copy(old, oldname);
+	bool replaces_dir = new_->inode && S_ISDIR(new_->inode->mode);
+	/* A target only in the lower: the upper rename creates the name, and
+	 * the renamed entry itself hides the lower one. */
 	err = vfs_rename_in(opu, oldname, npu, new_->name, flags);
 	if (err)
 		return err;
-	if (isdir && (wo || new_had_lower))
-		atomic_fetch_or(&ovl_upper(old->inode)->inode->iflags, I_OVL_OPAQUE);
+	if (isdir) {
+		mark_moved_dir(old->inode);
+		nlink_add(olddir, -1);
+		nlink_add(newdir, replaces_dir ? 0 : 1);
+	}
 	if (old_had_lower)
 		err = vfs_mknod_in(opu, oldname, S_IFCHR | 0, 0, NULL);
 	return err;
@@ -653,10 +747,16 @@ int overlay_shadow_dir(struct dentry *dir, const char *name)
 	int err = ovl_copy_up(dir);
 	struct dentry *u = NULL;
 	if (!err) {
+		/* The lower has the name (it refuses the walk into it): the
+		 * merged view keeps a directory there, and the parent's times. */
 		struct dentry *pu = ovl_upper(dir->inode);
+		struct dir_times pt;
+		times_save(pu, &pt);
 		err = vfs_mkdir_in(pu, name, 0755, &u);
 		if (err == -EEXIST)
 			u = vfs_lookup_one(pu, name, &err);
+		else if (!err)
+			times_restore(pu, &pt);
 	}
 	if (u) {
 		if (S_ISDIR(u->inode->mode))
@@ -671,9 +771,31 @@ int overlay_shadow_dir(struct dentry *dir, const char *name)
 
 /* --- attributes ---------------------------------------------------------- */
 
+/*
+ * Attributes are the real (upper, else lower) inode's. A merged directory
+ * (upper and lower) looks like the lower directory it was copied up from:
+ * the upper has the lower's owner, mode and times (copy-up copies them and
+ * keeps them across copy-ups of children), the size and blocks are the
+ * lower's, and the link count is the lower's adjusted by the subdirectories
+ * created or removed in the merged view. (Linux's overlayfs reports nlink 1
+ * for merged directories; showing the host's count keeps `ls -la` equal to
+ * the native one.)
+ */
 static int ovl_getattr(struct dentry *d, struct kstat *st)
 {
-	int err = vfs_getattr_d(ovl_real(d->inode), st);
+	struct dentry *u = ovl_upper(d->inode), *l = ON(d->inode)->lower;
+	int err = vfs_getattr_d(u ? u : l, st);
+	if (!err && u && l && S_ISDIR(st->mode) && S_ISDIR(l->inode->mode) &&
+	    !(atomic_load(&u->inode->iflags) & I_OVL_OPAQUE)) {
+		struct kstat ls;
+		if (vfs_getattr_d(l, &ls) == 0) {
+			long n = (long)ls.nlink + atomic_load(&ON(d->inode)->nlink_delta);
+			st->nlink = n > 1 ? (uint64_t)n : 1;
+			st->size = ls.size;
+			st->blocks = ls.blocks;
+			st->blksize = ls.blksize;
+		}
+	}
 	st->dev = d->sb->dev;
 	st->ino = d->inode->ino;
 	return err;

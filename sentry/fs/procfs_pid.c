@@ -494,6 +494,79 @@ static ssize_t fd_link(struct inode *inode, char *buf, size_t size)
 	return procfs_copy_link(buf, size, path);
 }
 
+/*
+ * Magic links: what the path walk follows (vfs_impl.h get_path). Like
+ * Linux's proc_fd_link / proc_cwd_link, they give the object itself, not a
+ * re-resolution of the text readlink shows: the open file (its path, or the
+ * file when it has none: pipes, host descriptors), the task's cwd or root.
+ */
+static int fd_get_path(struct inode *inode, struct path *out, struct file **filep)
+{
+	struct fdtable *fdt = get_task_fdt(inode);
+	if (!fdt)
+		return -ENOENT;
+	struct file *f = fd_get(fdt, key_fd(inode));
+	fdtable_put(fdt);
+	if (!f)
+		return -ENOENT;
+	if (f->path.dentry) {
+		*out = f->path;
+		path_get(out);
+		file_put(f);
+	} else {
+		*filep = f;
+	}
+	return 0;
+}
+
+static int fs_get_path(struct inode *inode, struct path *out, bool cwd)
+{
+	struct fs_context *fs = get_task_fs(inode);
+	if (!fs)
+		return -ENOENT;
+	if (cwd)
+		fs_context_cwd(fs, out);
+	else
+		fs_context_root(fs, out);
+	fs_context_put(fs);
+	return 0;
+}
+
+static int cwd_get_path(struct inode *inode, struct path *out, struct file **filep)
+{
+	return fs_get_path(inode, out, true);
+}
+
+static int root_get_path(struct inode *inode, struct path *out, struct file **filep)
+{
+	return fs_get_path(inode, out, false);
+}
+
+/* The kernel keeps the executable's path, not its file: walk it from the
+ * task's root (a renamed or deleted executable is not found). */
+static int exe_get_path(struct inode *inode, struct path *out, struct file **filep)
+{
+	char *path = malloc(sizeof(((struct thread_group *)0)->exe_path));
+	struct thread_group *tg;
+	struct path root;
+	if (!path)
+		return -ENOMEM;
+	path[0] = '\0';
+	pthread_mutex_lock(&kernel.lock);
+	struct task *t = inode_task_locked(inode, &tg);
+	if (t && !tg->zombie)
+		memcpy(path, tg->exe_path, sizeof(tg->exe_path));
+	pthread_mutex_unlock(&kernel.lock);
+	path[sizeof(((struct thread_group *)0)->exe_path) - 1] = '\0';
+	int err = path[0] ? fs_get_path(inode, &root, false) : -ENOENT;
+	if (err == 0) {
+		err = vfs_path_lookup_root(&root, path, LOOKUP_FOLLOW, out);
+		path_put(&root);
+	}
+	free(path);
+	return err;
+}
+
 ssize_t procfs_self_link(struct inode *inode, char *buf, size_t size)
 {
 	struct task *t = task_current();
@@ -520,9 +593,12 @@ ssize_t procfs_thread_self_link(struct inode *inode, char *buf, size_t size)
 
 /* The link's mode shows the open mode: lr-x, l-wx or lrwx for the owner. */
 static const struct synth_entry fd_link_entries[3] = {
-    {.name = "fd", .mode = S_IFLNK | 0500, .get_link = fd_link, .fill_attr = pid_fill_attr},
-    {.name = "fd", .mode = S_IFLNK | 0300, .get_link = fd_link, .fill_attr = pid_fill_attr},
-    {.name = "fd", .mode = S_IFLNK | 0700, .get_link = fd_link, .fill_attr = pid_fill_attr},
+    {.name = "fd", .mode = S_IFLNK | 0500, .get_link = fd_link, .get_path = fd_get_path,
+     .fill_attr = pid_fill_attr},
+    {.name = "fd", .mode = S_IFLNK | 0300, .get_link = fd_link, .get_path = fd_get_path,
+     .fill_attr = pid_fill_attr},
+    {.name = "fd", .mode = S_IFLNK | 0700, .get_link = fd_link, .get_path = fd_get_path,
+     .fill_attr = pid_fill_attr},
 };
 
 static int fd_list_one(int fd, struct file *f, void *arg)
@@ -581,13 +657,15 @@ static const struct synth_dir_ops fd_dir_ops = {
 	{                                                                                          \
 		.name = n, .mode = S_IFREG | (m), .show = fn, .fill_attr = pid_fill_attr           \
 	}
-#define PID_LINK(n, fn)                                                                            \
+#define PID_LINK(n, fn, gp)                                                                        \
 	{                                                                                          \
-		.name = n, .mode = S_IFLNK | 0777, .get_link = fn, .fill_attr = pid_fill_attr      \
+		.name = n, .mode = S_IFLNK | 0777, .get_link = fn, .get_path = gp,                 \
+		.fill_attr = pid_fill_attr                                                         \
 	}
 
 #define PID_COMMON_ENTRIES                                                                         \
-	PID_LINK("exe", exe_link), PID_LINK("cwd", cwd_link), PID_LINK("root", root_link),         \
+	PID_LINK("exe", exe_link, exe_get_path), PID_LINK("cwd", cwd_link, cwd_get_path),          \
+	    PID_LINK("root", root_link, root_get_path),                                            \
 	    {.name = "fd",                                                                         \
 	     .mode = S_IFDIR | 0500,                                                               \
 	     .dir_ops = &fd_dir_ops,                                                               \

@@ -21,6 +21,7 @@
 #include "vfs/vfs_impl.h"
 
 #define TMPFS_MAX_FILE (1ULL << 40)
+#define BOGO_DIRENT_SIZE 20 /* Linux shmem: a directory's size is 20 per entry (+ . and ..) */
 
 struct tmpfs_dirent {
 	char *name;
@@ -100,6 +101,7 @@ static struct inode *tmpfs_inode(struct superblock *sb, uint32_t mode, struct ta
 	case S_IFDIR:
 		i->iops = &tmpfs_dir_iops;
 		i->fops = &tmpfs_dir_fops;
+		i->size = 2 * BOGO_DIRENT_SIZE;
 		break;
 	case S_IFREG:
 		i->iops = &tmpfs_file_iops;
@@ -155,6 +157,7 @@ static int dir_add(struct inode *dir, const char *name, struct inode *child)
 		return -ENOSPC;
 	inode_get(child);
 	n->ents[n->nents++] = (struct tmpfs_dirent){nm, child, n->next_cookie++};
+	dir->size += BOGO_DIRENT_SIZE;
 	vfs_now(&dir->mtime);
 	dir->ctime = dir->mtime;
 	return 0;
@@ -170,6 +173,8 @@ static struct inode *dir_remove(struct inode *dir, const char *name)
 			free(n->ents[k].name);
 			memmove(&n->ents[k], &n->ents[k + 1], (n->nents - k - 1) * sizeof(n->ents[0]));
 			n->nents--;
+			if (dir->size >= 3 * BOGO_DIRENT_SIZE)
+				dir->size -= BOGO_DIRENT_SIZE;
 			vfs_now(&dir->mtime);
 			dir->ctime = dir->mtime;
 			return i;
@@ -245,6 +250,22 @@ static int tmpfs_symlink(struct dentry *dir, struct dentry *child, const char *t
 	return tmpfs_mk(dir, child, S_IFLNK | 0777, 0, target, t);
 }
 
+/* O_TMPFILE: a new regular file with no name (nlink 0) until linkat. */
+static int tmpfs_tmpfile(struct dentry *dir, struct dentry *child, uint32_t mode, struct task *t)
+{
+	struct inode *di = dir->inode;
+	struct inode *i = tmpfs_inode(di->sb, S_IFREG | (mode & 07777), t);
+	if (!i)
+		return -ENOSPC;
+	pthread_mutex_lock(&di->lock);
+	if (di->mode & S_ISGID)
+		i->gid = di->gid;
+	pthread_mutex_unlock(&di->lock);
+	i->nlink = 0;
+	d_instantiate(child, i);
+	return 0;
+}
+
 static int tmpfs_link(struct dentry *old, struct dentry *dir, struct dentry *child)
 {
 	struct inode *di = dir->inode, *i = old->inode;
@@ -301,13 +322,67 @@ static int tmpfs_rmdir(struct dentry *dir, struct dentry *child)
 	return 0;
 }
 
+/* Lock two inodes in address order (one if they are the same). */
+static void lock_two(struct inode *a, struct inode *b)
+{
+	if (a == b) {
+		pthread_mutex_lock(&a->lock);
+		return;
+	}
+	pthread_mutex_lock(&((uintptr_t)a < (uintptr_t)b ? a : b)->lock);
+	pthread_mutex_lock(&((uintptr_t)a < (uintptr_t)b ? b : a)->lock);
+}
+
+static void unlock_two(struct inode *a, struct inode *b)
+{
+	pthread_mutex_unlock(&a->lock);
+	if (a != b)
+		pthread_mutex_unlock(&b->lock);
+}
+
+/* RENAME_EXCHANGE: the two entries swap inodes (references move with them);
+ * a directory changing parents moves one link between the parents. */
+static int tmpfs_exchange(struct dentry *olddir, struct dentry *old, struct dentry *newdir,
+			  struct dentry *new_)
+{
+	struct inode *odi = olddir->inode, *ndi = newdir->inode;
+	struct inode *oi = old->inode, *ni = new_->inode;
+	lock_two(odi, ndi);
+	struct tmpfs_dirent *oe = dir_find(TN(odi), old->name);
+	struct tmpfs_dirent *ne = dir_find(TN(ndi), new_->name);
+	if (!oe || !ne || oe->inode != oi || ne->inode != ni) {
+		unlock_two(odi, ndi);
+		return -ENOENT;
+	}
+	oe->inode = ni;
+	ne->inode = oi;
+	if (odi != ndi && S_ISDIR(oi->mode) != S_ISDIR(ni->mode)) {
+		struct inode *from = S_ISDIR(oi->mode) ? odi : ndi;
+		struct inode *to = S_ISDIR(oi->mode) ? ndi : odi;
+		if (from->nlink > 2)
+			from->nlink--;
+		to->nlink++;
+	}
+	vfs_now(&odi->mtime);
+	odi->ctime = odi->mtime;
+	ndi->mtime = ndi->ctime = odi->mtime;
+	unlock_two(odi, ndi);
+	lock_two(oi, ni);
+	vfs_now(&oi->ctime);
+	ni->ctime = oi->ctime;
+	unlock_two(oi, ni);
+	return 0;
+}
+
 static int tmpfs_rename(struct dentry *olddir, struct dentry *old, struct dentry *newdir,
 			struct dentry *new_, unsigned flags)
 {
 	struct inode *odi = olddir->inode, *ndi = newdir->inode, *oi = old->inode;
 	bool isdir = S_ISDIR(oi->mode);
-	if (flags & ~LINUX_RENAME_NOREPLACE)
+	if (flags & ~(LINUX_RENAME_NOREPLACE | LINUX_RENAME_EXCHANGE))
 		return -EINVAL;
+	if (flags & LINUX_RENAME_EXCHANGE)
+		return new_->inode ? tmpfs_exchange(olddir, old, newdir, new_) : -ENOENT;
 	if (new_->inode && S_ISDIR(new_->inode->mode)) {
 		pthread_mutex_lock(&new_->inode->lock);
 		bool empty = TN(new_->inode)->nents == 0;
@@ -494,6 +569,21 @@ static int tmpfs_setattr(struct dentry *d, const struct iattr *ia)
 	return generic_setattr(i, ia);
 }
 
+/* Blocks: the memfd's allocated blocks for files (sparse files are cheap),
+ * none for directories and symlinks, as Linux's tmpfs. */
+static int tmpfs_getattr(struct dentry *d, struct kstat *st)
+{
+	struct inode *i = d->inode;
+	struct stat ms;
+	generic_getattr(i, st);
+	st->blocks = 0;
+	pthread_mutex_lock(&i->lock);
+	if (S_ISREG(i->mode) && TN(i)->memfd > 0 && fstat(TN(i)->memfd, &ms) == 0)
+		st->blocks = (uint64_t)ms.st_blocks;
+	pthread_mutex_unlock(&i->lock);
+	return 0;
+}
+
 static ssize_t tmpfs_readlink(struct dentry *d, char *buf, size_t size)
 {
 	struct inode *i = d->inode;
@@ -522,11 +612,15 @@ static const struct inode_operations tmpfs_dir_iops = {
 	.rmdir = tmpfs_rmdir,
 	.rename = tmpfs_rename,
 	.setattr = tmpfs_setattr,
+	.getattr = tmpfs_getattr,
+	.tmpfile = tmpfs_tmpfile,
 };
-static const struct inode_operations tmpfs_file_iops = {.setattr = tmpfs_setattr};
-static const struct inode_operations tmpfs_link_iops = {.readlink = tmpfs_readlink,
-							.setattr = tmpfs_setattr};
-static const struct inode_operations tmpfs_special_iops = {.setattr = tmpfs_setattr};
+static const struct inode_operations tmpfs_file_iops = {.setattr = tmpfs_setattr,
+							.getattr = tmpfs_getattr};
+static const struct inode_operations tmpfs_link_iops = {
+	.readlink = tmpfs_readlink, .setattr = tmpfs_setattr, .getattr = tmpfs_getattr};
+static const struct inode_operations tmpfs_special_iops = {.setattr = tmpfs_setattr,
+							   .getattr = tmpfs_getattr};
 static const struct file_operations tmpfs_dir_fops = {.iterate = tmpfs_iterate,
 						      .fsync = tmpfs_fsync};
 static const struct file_operations tmpfs_file_fops = {

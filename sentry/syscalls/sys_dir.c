@@ -12,9 +12,12 @@
 
 struct getdents_ctx {
 	struct dir_context ctx;
+	struct task *t;
+	uint64_t ubuf;
 	char *buf;
 	size_t size, used;
 	bool full;
+	long ret; /* set by getdents_commit: bytes copied or -errno */
 };
 
 static bool getdents_actor(struct dir_context *ctx, const char *name, size_t len, uint64_t ino,
@@ -37,6 +40,34 @@ static bool getdents_actor(struct dir_context *ctx, const char *name, size_t len
 	return true;
 }
 
+/* Under the file's pos_lock: copy the records out. When the buffer faults
+ * part-way, keep the records that made it and leave the position at the
+ * first that did not (EFAULT only when none did), as Linux's filldir64. */
+static int64_t getdents_commit(struct dir_context *ctx, int64_t start, void *arg)
+{
+	struct getdents_ctx *g = (struct getdents_ctx *)ctx;
+	(void)arg;
+	if (g->used == 0) {
+		g->ret = g->full ? -EINVAL : 0; /* buffer too small for one entry */
+		return ctx->pos;
+	}
+	if (copy_to_user(g->t, g->ubuf, g->buf, g->used) == 0) {
+		g->ret = (long)g->used;
+		return ctx->pos;
+	}
+	size_t done = 0;
+	int64_t pos = start;
+	while (done < g->used) {
+		struct linux_dirent64 *d = (struct linux_dirent64 *)(g->buf + done);
+		if (copy_to_user(g->t, g->ubuf + done, d, d->d_reclen))
+			break;
+		done += d->d_reclen;
+		pos = d->d_off;
+	}
+	g->ret = done ? (long)done : -EFAULT;
+	return pos;
+}
+
 SYSCALL_DEFINE(getdents64)
 {
 	struct file *f = sys_fget(t, sys_fd(args->a[0]));
@@ -45,21 +76,17 @@ SYSCALL_DEFINE(getdents64)
 	size_t count = (size_t)(uint32_t)args->a[2];
 	if (count > SYS_IO_CHUNK * 4)
 		count = SYS_IO_CHUNK * 4;
-	struct getdents_ctx g = {.ctx.actor = getdents_actor, .size = count};
+	struct getdents_ctx g = {.ctx.actor = getdents_actor, .t = t, .ubuf = args->a[1],
+				 .size = count};
 	long ret;
 	g.buf = malloc(count ? count : 1);
 	if (!g.buf) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = vfs_getdents(f, &g.ctx);
-	if (ret == 0 && g.used == 0 && g.full)
-		ret = -EINVAL; /* buffer too small for one entry */
-	if (ret == 0 && g.used) {
-		ret = copy_to_user(t, args->a[1], g.buf, g.used);
-		if (ret == 0)
-			ret = (long)g.used;
-	}
+	ret = vfs_getdents_commit(f, &g.ctx, getdents_commit, NULL);
+	if (ret == 0)
+		ret = g.ret;
 out:
 	free(g.buf);
 	file_put(f);

@@ -44,12 +44,10 @@ SYSCALL_DEFINE(ioctl)
 			struct kstat st;
 			r = vfs_fstat(f, &st);
 			if (r == 0) {
+				/* Linux: put_user(i_size - f_pos, (int *)arg), not
+				 * clamped (negative past EOF), truncated to int. */
 				int64_t pos = f->pos;
-				int avail = st.size > (uint64_t)pos ? (int)((st.size - (uint64_t)pos) >
-									     0x7fffffff
-								     ? 0x7fffffff
-								     : st.size - (uint64_t)pos)
-								    : 0;
+				int avail = (int)(uint32_t)(st.size - (uint64_t)pos);
 				r = copy_to_user(t, arg, &avail, sizeof(avail));
 			}
 			break;

@@ -54,13 +54,8 @@ static int stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct 
 		file_put(f);
 		return err;
 	}
-	struct path p;
-	err = vfs_path_lookup(t, dirfd, path, lf, &p);
+	err = vfs_statat(t, dirfd, path, lf, k);
 	free(path);
-	if (err)
-		return err;
-	err = vfs_getattr_d(p.dentry, k);
-	path_put(&p);
 	return err;
 }
 

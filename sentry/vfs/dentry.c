@@ -438,6 +438,10 @@ int vfs_link_locked(struct dentry *old, struct dentry *dir, const char *name)
 		return -EROFS;
 	if (!dir->inode->iops->link)
 		return -EPERM;
+	/* An unlinked file stays nameless, except an O_TMPFILE one. */
+	unsigned ifl = atomic_load(&old->inode->iflags);
+	if (old->inode->nlink == 0 && !(ifl & I_LINKABLE))
+		return -ENOENT;
 	struct dentry *child = d_alloc(dir, name);
 	if (!child)
 		return -ENOMEM;
@@ -451,6 +455,8 @@ int vfs_link_locked(struct dentry *old, struct dentry *dir, const char *name)
 	}
 	d_add_locked(dir, child);
 	dput_locked_parent(dir, child);
+	if (ifl & I_LINKABLE)
+		atomic_fetch_and(&old->inode->iflags, ~(unsigned)I_LINKABLE);
 	return 0;
 }
 

@@ -306,14 +306,22 @@ int vfs_fstat(struct file *f, struct kstat *st)
 
 int vfs_getdents(struct file *f, struct dir_context *ctx)
 {
+	return vfs_getdents_commit(f, ctx, NULL, NULL);
+}
+
+int vfs_getdents_commit(struct file *f, struct dir_context *ctx,
+			int64_t (*commit)(struct dir_context *ctx, int64_t start, void *arg),
+			void *arg)
+{
 	if (file_flags(f) & O_PATH)
 		return -EBADF;
 	if (!S_ISDIR(f->inode->mode) || !f->ops || !f->ops->iterate)
 		return -ENOTDIR;
 	pthread_mutex_lock(&f->pos_lock);
-	ctx->pos = f->pos;
+	int64_t start = f->pos;
+	ctx->pos = start;
 	int err = f->ops->iterate(f, ctx);
-	f->pos = ctx->pos;
+	f->pos = err == 0 && commit ? commit(ctx, start, arg) : ctx->pos;
 	pthread_mutex_unlock(&f->pos_lock);
 	return err;
 }
@@ -382,5 +390,40 @@ int vfs_open_d(struct mount *mnt, struct dentry *d, int flags, struct file **out
 	if (flags & O_PATH)
 		f->ops = NULL;
 	*out = f;
+	return 0;
+}
+
+int vfs_reopen(struct task *t, struct file *f, int flags, struct file **out)
+{
+	if (!f->ops || !f->ops->reopen)
+		return -ENXIO;
+	int acc = flags & O_ACCMODE, may = 0;
+	if (!(flags & O_PATH) && (acc == O_RDONLY || acc == O_RDWR))
+		may |= MAY_READ;
+	if (!(flags & O_PATH) && (acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC)))
+		may |= MAY_WRITE;
+	int err = inode_permission(f->inode, may, t);
+	if (err)
+		return err;
+	struct file *nf = calloc(1, sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	atomic_init(&nf->refs, 1);
+	pthread_mutex_init(&nf->pos_lock, NULL);
+	pthread_mutex_init(&nf->flags_lock, NULL);
+	nf->flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+	nf->path = f->path;
+	path_get(&nf->path);
+	nf->inode = f->inode;
+	inode_get(nf->inode);
+	nf->anon_name = f->anon_name ? strdup(f->anon_name) : NULL;
+	nf->ops = f->ops;
+	err = f->anon_name && !nf->anon_name ? -ENOMEM : f->ops->reopen(f, nf, flags);
+	if (err) {
+		nf->ops = NULL; /* no release: the open failed */
+		file_put(nf);
+		return err;
+	}
+	*out = nf;
 	return 0;
 }

@@ -18,6 +18,9 @@ struct nameidata {
 	struct path root;
 	struct path cur;
 	int nlinks;
+	/* A magic link resolved to an open file without a path (a pipe, a host
+	 * descriptor): only valid as the last component; cur is the link. */
+	struct file *file;
 };
 
 void task_root(struct task *t, struct path *out)
@@ -85,11 +88,30 @@ static void follow_dotdot(struct nameidata *nd)
 
 static int walk(struct nameidata *nd, const char *s, bool follow_last, bool want_dir_last);
 
-/* nd->cur is the directory containing the symlink d; continue at its target. */
+/* nd->cur is the directory containing the symlink; continue at its target.
+ * Magic links (/proc/PID/fd/N, cwd, root, exe) jump to the file itself
+ * instead of walking their text, as Linux's nd_jump_link. */
 static int follow_link(struct nameidata *nd, struct path *link)
 {
 	if (++nd->nlinks > VFS_MAXSYMLINKS)
 		return -ELOOP;
+	const struct inode_operations *iops = link->dentry->inode->iops;
+	if (iops && iops->get_path) {
+		struct path to = {0};
+		struct file *f = NULL;
+		int err = iops->get_path(link->dentry, &to, &f);
+		if (err)
+			return err;
+		path_put(&nd->cur);
+		if (f) {
+			nd->file = f;
+			nd->cur = *link;
+			path_get(&nd->cur);
+		} else {
+			nd->cur = to;
+		}
+		return 0;
+	}
 	char *target = malloc(VFS_PATH_MAX + 1);
 	if (!target)
 		return -ENOMEM;
@@ -141,6 +163,8 @@ static int walk(struct nameidata *nd, const char *s, bool follow_last, bool want
 		bool slash = *e == '/';
 		s = rest;
 
+		if (nd->file)
+			return -ENOTDIR; /* a pipe or host file is no directory */
 		struct inode *dir = nd->cur.dentry->inode;
 		if (!S_ISDIR(dir->mode))
 			return -ENOTDIR;
@@ -181,16 +205,21 @@ static int walk(struct nameidata *nd, const char *s, bool follow_last, bool want
 	}
 }
 
-/* Set up nd for a walk of path from dirfd. */
-static int nd_init(struct nameidata *nd, struct task *t, int dirfd, const char *path)
+/* Set up nd for a walk of path from base (when non-NULL) or dirfd. */
+static int nd_init(struct nameidata *nd, struct task *t, const struct path *base, int dirfd,
+		   const char *path, int *nlinks)
 {
 	memset(nd, 0, sizeof(*nd));
 	nd->t = t;
+	nd->nlinks = nlinks ? *nlinks : 0;
 	task_root(t, &nd->root);
 	if (!nd->root.mnt)
 		return -ENOENT;
 	if (path[0] == '/') {
 		nd->cur = nd->root;
+		path_get(&nd->cur);
+	} else if (base) {
+		nd->cur = *base;
 		path_get(&nd->cur);
 	} else if (dirfd == AT_FDCWD) {
 		task_cwd(t, &nd->cur);
@@ -217,34 +246,84 @@ static void nd_done(struct nameidata *nd)
 {
 	path_put(&nd->root);
 	path_put(&nd->cur);
+	if (nd->file)
+		file_put(nd->file);
+	nd->file = NULL;
 }
 
-int vfs_path_lookup(struct task *t, int dirfd, const char *path, unsigned flags, struct path *out)
+/* Hand the walk's result to the caller: *out, and *filep for a magic link
+ * to a file without a path (without filep: the link itself is the result). */
+static void nd_result(struct nameidata *nd, int *nlinks, struct path *out, struct file **filep)
+{
+	if (nlinks)
+		*nlinks = nd->nlinks;
+	*out = nd->cur;
+	nd->cur.mnt = NULL;
+	nd->cur.dentry = NULL;
+	if (filep)
+		*filep = nd->file;
+	else if (nd->file)
+		file_put(nd->file);
+	nd->file = NULL;
+	path_put(&nd->root);
+}
+
+int vfs_path_lookup_at(struct task *t, const struct path *base, int dirfd, const char *path,
+		       unsigned flags, int *nlinks, struct path *out, struct file **filep)
 {
 	struct nameidata nd;
+	if (filep)
+		*filep = NULL;
 	if (!path[0] && !(flags & LOOKUP_EMPTY))
 		return -ENOENT;
 	if (strlen(path) >= VFS_PATH_MAX)
 		return -ENAMETOOLONG;
-	int err = nd_init(&nd, t, dirfd, path);
+	int err = nd_init(&nd, t, base, dirfd, path, nlinks);
 	if (err)
 		return err;
 	err = walk(&nd, path, flags & LOOKUP_FOLLOW, flags & LOOKUP_DIRECTORY);
-	if (err == 0 && (flags & LOOKUP_DIRECTORY) && !S_ISDIR(nd.cur.dentry->inode->mode))
+	if (err == 0 && (flags & LOOKUP_DIRECTORY) && (nd.file || !S_ISDIR(nd.cur.dentry->inode->mode)))
 		err = -ENOTDIR;
 	if (err) {
 		nd_done(&nd);
 		return err;
 	}
-	*out = nd.cur;
-	nd.cur.mnt = NULL;
-	nd.cur.dentry = NULL;
-	path_put(&nd.root);
+	nd_result(&nd, nlinks, out, filep);
 	return 0;
 }
 
-int vfs_path_parent(struct task *t, int dirfd, const char *path, struct path *parent,
-		    char *lastbuf, int *last_type, bool *trailing_slash)
+int vfs_path_lookup(struct task *t, int dirfd, const char *path, unsigned flags, struct path *out)
+{
+	return vfs_path_lookup_at(t, NULL, dirfd, path, flags, NULL, out, NULL);
+}
+
+int vfs_path_lookup_root(const struct path *root, const char *path, unsigned flags,
+			 struct path *out)
+{
+	struct nameidata nd;
+	if (path[0] != '/')
+		return -ENOENT;
+	if (strlen(path) >= VFS_PATH_MAX)
+		return -ENAMETOOLONG;
+	memset(&nd, 0, sizeof(nd));
+	nd.root = *root;
+	path_get(&nd.root);
+	nd.cur = *root;
+	path_get(&nd.cur);
+	int err = walk(&nd, path, flags & LOOKUP_FOLLOW, flags & LOOKUP_DIRECTORY);
+	if (err == 0 && nd.file)
+		err = -ENOENT;
+	if (err) {
+		nd_done(&nd);
+		return err;
+	}
+	nd_result(&nd, NULL, out, NULL);
+	return 0;
+}
+
+int vfs_path_parent_at(struct task *t, const struct path *base, int dirfd, const char *path,
+		       int *nlinks, struct path *parent, char *lastbuf, int *last_type,
+		       bool *trailing_slash)
 {
 	struct nameidata nd;
 	if (!path[0])
@@ -274,7 +353,7 @@ int vfs_path_parent(struct task *t, int dirfd, const char *path, struct path *pa
 	else
 		*last_type = LAST_NORM;
 
-	int err = nd_init(&nd, t, dirfd, path);
+	int err = nd_init(&nd, t, base, dirfd, path, nlinks);
 	if (err)
 		return err;
 	char *dirpart = strndup(path, start);
@@ -284,7 +363,7 @@ int vfs_path_parent(struct task *t, int dirfd, const char *path, struct path *pa
 	}
 	err = walk(&nd, dirpart, true, false);
 	free(dirpart);
-	if (err == 0 && !S_ISDIR(nd.cur.dentry->inode->mode))
+	if (err == 0 && (nd.file || !S_ISDIR(nd.cur.dentry->inode->mode)))
 		err = -ENOTDIR;
 	if (err == 0 && *last_type == LAST_NORM)
 		err = inode_permission(nd.cur.dentry->inode, MAY_EXEC, t);
@@ -292,11 +371,15 @@ int vfs_path_parent(struct task *t, int dirfd, const char *path, struct path *pa
 		nd_done(&nd);
 		return err;
 	}
-	*parent = nd.cur;
-	nd.cur.mnt = NULL;
-	nd.cur.dentry = NULL;
-	path_put(&nd.root);
+	nd_result(&nd, nlinks, parent, NULL);
 	return 0;
+}
+
+int vfs_path_parent(struct task *t, int dirfd, const char *path, struct path *parent,
+		    char *lastbuf, int *last_type, bool *trailing_slash)
+{
+	return vfs_path_parent_at(t, NULL, dirfd, path, NULL, parent, lastbuf, last_type,
+				  trailing_slash);
 }
 
 int vfs_path_string(const struct path *p, const struct path *root, char *buf, size_t size,
@@ -390,15 +473,38 @@ void unlock_rename_dirs(struct dentry *a, struct dentry *b)
 		pthread_mutex_unlock(&b->lock);
 }
 
+/* Swap two dentries' names and parents after a RENAME_EXCHANGE (both
+ * directories locked). Each parent keeps one child reference. */
+static void d_exchange_locked(struct dentry *olddir, struct dentry *old, struct dentry *newdir,
+			      struct dentry *new_)
+{
+	pthread_rwlock_wrlock(&vfs_tree_lock);
+	d_drop_locked(olddir, old);
+	d_drop_locked(newdir, new_);
+	char *n = old->name;
+	old->name = new_->name;
+	new_->name = n;
+	old->parent = newdir;
+	new_->parent = olddir;
+	old->flags &= ~D_DEAD;
+	new_->flags &= ~D_DEAD;
+	d_add_locked(newdir, old);
+	d_add_locked(olddir, new_);
+	pthread_rwlock_unlock(&vfs_tree_lock);
+}
+
 int vfs_rename_locked(struct dentry *olddir, struct dentry *old, struct dentry *newdir,
 		      const char *newname, unsigned flags)
 {
 	int err = 0;
+	bool exchange = flags & LINUX_RENAME_EXCHANGE;
 	if (olddir->sb != newdir->sb)
 		return -EXDEV;
 	struct dentry *target = d_lookup_locked(newdir, newname, &err);
 	if (!target && err != -ENOENT)
 		return err;
+	if (!target && exchange)
+		return -ENOENT;
 	err = 0;
 	bool olddir_is = S_ISDIR(old->inode->mode);
 	if (target) {
@@ -409,16 +515,20 @@ int vfs_rename_locked(struct dentry *olddir, struct dentry *old, struct dentry *
 			goto out;
 		}
 		bool tdir = S_ISDIR(target->inode->mode);
-		if (olddir_is && !tdir) {
+		if (!exchange && olddir_is && !tdir) {
 			err = -ENOTDIR;
 			goto out;
 		}
-		if (!olddir_is && tdir) {
+		if (!exchange && !olddir_is && tdir) {
 			err = -EISDIR;
 			goto out;
 		}
-		if (atomic_load(&target->mounted) > 0 || d_is_ancestor(target, olddir)) {
-			err = atomic_load(&target->mounted) > 0 ? -EBUSY : -ENOTEMPTY;
+		if (atomic_load(&target->mounted) > 0) {
+			err = -EBUSY;
+			goto out;
+		}
+		if (tdir && d_is_ancestor(target, olddir)) {
+			err = exchange ? -EINVAL : -ENOTEMPTY;
 			goto out;
 		}
 	}
@@ -436,6 +546,12 @@ int vfs_rename_locked(struct dentry *olddir, struct dentry *old, struct dentry *
 	}
 	if (!olddir->inode->iops->rename) {
 		err = -EPERM;
+		goto out;
+	}
+	if (exchange) {
+		err = olddir->inode->iops->rename(olddir, old, newdir, target, flags);
+		if (!err)
+			d_exchange_locked(olddir, old, newdir, target);
 		goto out;
 	}
 	struct dentry *nd = target;
@@ -482,8 +598,8 @@ int vfs_rename_locked(struct dentry *olddir, struct dentry *old, struct dentry *
 		atomic_fetch_sub(&olddir->refs, 1); /* old's ref; caller holds olddir */
 	}
 out:
-	if (target)
-		dput_locked_parent(newdir, target);
+	if (target) /* after an exchange its parent is olddir: both are locked */
+		dput_locked_parent(target->parent, target);
 	return err;
 }
 

@@ -2,12 +2,15 @@
  * execve's open. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "kernel/task.h"
 #include "vfs/vfs_internal.h"
+
+#define VFS_O_TMPFILE_BIT 020000000 /* Linux __O_TMPFILE (O_TMPFILE without O_DIRECTORY) */
 
 uint32_t task_umask(struct task *t)
 {
@@ -26,99 +29,217 @@ int vfs_may_write_sb(struct mount *m, struct dentry *d)
 	return 0;
 }
 
-/* Look up or create the last component for O_CREAT. */
-static int open_create(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
-		       struct path *out, bool *created)
+/* Step onto whatever is mounted on *p (a mountpoint is a directory). */
+static void cross_mounts(struct path *p)
 {
-	struct path parent;
-	char last[VFS_NAME_MAX + 1];
-	int lt;
-	bool slash;
-	int err = vfs_path_parent(t, dirfd, path, &parent, last, &lt, &slash);
-	if (err)
-		return err;
-	if (lt != LAST_NORM || slash) {
-		/* "/", ".", "..", "dir/" with O_CREAT: an existing directory. */
-		path_put(&parent);
+	struct mount *m;
+	while ((m = lookup_mnt(p->mnt, p->dentry)) != NULL) {
+		dget(m->root);
+		path_put(p);
+		p->mnt = m;
+		p->dentry = m->root;
+	}
+}
+
+/*
+ * Look up or create the last component for O_CREAT. A symlink there is
+ * followed unless O_NOFOLLOW (ELOOP) or O_EXCL (EEXIST): a dangling one gets
+ * its target created, as Linux does; a magic link (/proc/self/fd/N) gives
+ * its file (*filep when it has no path).
+ */
+static int open_create(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
+		       struct path *out, struct file **filep, bool *created)
+{
+	struct path base = {0};
+	char *linkbuf = NULL;
+	const char *cur = path;
+	int nlinks = 0, err;
+	for (;;) {
+		struct path parent;
+		char last[VFS_NAME_MAX + 1];
+		int lt;
+		bool slash;
+		const struct path *bp = base.dentry ? &base : NULL;
+		err = vfs_path_parent_at(t, bp, dirfd, cur, &nlinks, &parent, last, &lt, &slash);
+		if (err)
+			break;
 		if (lt != LAST_NORM || slash) {
+			/* "/", ".", "..", "dir/" with O_CREAT: an existing directory. */
+			path_put(&parent);
 			struct path p;
-			err = vfs_path_lookup(t, dirfd, path, LOOKUP_FOLLOW, &p);
+			err = vfs_path_lookup_at(t, bp, dirfd, cur, LOOKUP_FOLLOW, &nlinks, &p, NULL);
 			if (err == 0) {
 				path_put(&p);
-				return -EISDIR;
+				err = -EISDIR;
+			} else if (err == -ENOENT && slash) {
+				err = -EISDIR;
 			}
-			return err == -ENOENT && slash ? -EISDIR : err;
+			break;
 		}
+		struct dentry *dir = parent.dentry;
+		pthread_mutex_lock(&dir->lock);
+		struct dentry *child = d_lookup_locked(dir, last, &err);
+		if (!child && err == -ENOENT) {
+			err = vfs_may_write_sb(parent.mnt, dir);
+			if (!err)
+				err = inode_permission(dir->inode, MAY_WRITE | MAY_EXEC, t);
+			if (!err)
+				err = vfs_mknode_locked(dir, last, MK_REG_,
+							mode & ~task_umask(t) & 07777, 0, NULL, t,
+							&child);
+			if (!err)
+				*created = true;
+		} else if (child && (flags & O_EXCL)) {
+			dput_locked_parent(dir, child);
+			child = NULL;
+			err = -EEXIST;
+		}
+		pthread_mutex_unlock(&dir->lock);
+		if (!child) {
+			path_put(&parent);
+			break;
+		}
+		if (!*created && S_ISLNK(child->inode->mode)) {
+			const struct inode_operations *iops = child->inode->iops;
+			if (flags & O_NOFOLLOW)
+				err = -ELOOP;
+			else if (++nlinks > VFS_MAXSYMLINKS)
+				err = -ELOOP;
+			else if (iops && iops->get_path) {
+				struct path to = {0};
+				err = iops->get_path(child, &to, filep);
+				if (err == 0 && *filep) {
+					out->mnt = parent.mnt; /* the link itself */
+					out->dentry = child;
+					mntget(out->mnt);
+					dget(child);
+				} else if (err == 0) {
+					*out = to;
+				}
+			} else {
+				if (!linkbuf)
+					linkbuf = malloc(VFS_PATH_MAX + 1);
+				ssize_t n = linkbuf ? vfs_readlink_d(child, linkbuf, VFS_PATH_MAX)
+						    : -ENOMEM;
+				if (n >= 0) {
+					linkbuf[n] = '\0';
+					dput(child);
+					path_put(&base);
+					base = parent; /* relative targets start here */
+					cur = linkbuf;
+					if (n == 0) {
+						err = -ENOENT;
+						break;
+					}
+					continue;
+				}
+				err = (int)n;
+			}
+			dput(child);
+			path_put(&parent);
+			break;
+		}
+		out->mnt = parent.mnt;
+		out->dentry = child;
+		parent.mnt = NULL;
+		dput(parent.dentry);
+		cross_mounts(out);
+		break;
 	}
-	struct dentry *dir = parent.dentry;
-	pthread_mutex_lock(&dir->lock);
-	struct dentry *child = d_lookup_locked(dir, last, &err);
-	if (!child && err == -ENOENT) {
-		err = vfs_may_write_sb(parent.mnt, dir);
-		if (!err)
-			err = inode_permission(dir->inode, MAY_WRITE | MAY_EXEC, t);
-		if (!err)
-			err = vfs_mknode_locked(dir, last, MK_REG_, mode & ~task_umask(t) & 07777, 0,
-						NULL, t, &child);
-		if (!err)
-			*created = true;
-	} else if (child && (flags & O_EXCL)) {
-		dput_locked_parent(dir, child);
-		child = NULL;
-		err = -EEXIST;
-	}
-	pthread_mutex_unlock(&dir->lock);
-	if (!child) {
-		path_put(&parent);
+	path_put(&base);
+	free(linkbuf);
+	return err;
+}
+
+/* O_TMPFILE: an unnamed regular file in the directory at path (EOPNOTSUPP
+ * where the filesystem has no tmpfile op). Without O_EXCL linkat can name it
+ * later. */
+static int open_tmpfile(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
+			struct file **out)
+{
+	struct path p;
+	unsigned lf = LOOKUP_DIRECTORY | ((flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW);
+	int err = vfs_path_lookup(t, dirfd, path, lf, &p);
+	if (err)
 		return err;
+	struct dentry *dir = p.dentry, *child = NULL;
+	err = vfs_may_write_sb(p.mnt, dir);
+	if (!err)
+		err = inode_permission(dir->inode, MAY_WRITE | MAY_EXEC, t);
+	if (!err && (!dir->inode->iops || !dir->inode->iops->tmpfile))
+		err = -EOPNOTSUPP;
+	if (!err && (dir->flags & D_DEAD || dir->inode->nlink == 0))
+		err = -ENOENT;
+	if (!err && !(child = d_alloc(dir, "#")))
+		err = -ENOMEM;
+	if (err)
+		goto out;
+	child->flags |= D_DEAD; /* never in the dentry cache */
+	pthread_mutex_lock(&dir->lock);
+	err = dir->inode->iops->tmpfile(dir, child, S_IFREG | (mode & ~task_umask(t) & 07777), t);
+	pthread_mutex_unlock(&dir->lock);
+	if (err == 0 && !child->inode)
+		err = -EIO;
+	if (err) {
+		d_free_unhashed(child);
+		goto out;
 	}
-	if (S_ISLNK(child->inode->mode)) {
-		dput(child);
-		path_put(&parent);
-		if (flags & O_NOFOLLOW)
-			return -ELOOP;
-		/* An existing symlink: follow it like a plain open. (A dangling
-		 * link is not created through: -ENOENT; Linux would create the
-		 * target.) */
-		return vfs_path_lookup(t, dirfd, path, LOOKUP_FOLLOW, out);
+	/* Named "#ino" like Linux's d_tmpfile: /proc/PID/fd shows
+	 * "/dir/#ino (deleted)". */
+	char name[32];
+	snprintf(name, sizeof(name), "#%llu", (unsigned long long)child->inode->ino);
+	char *nn = strdup(name);
+	if (nn) {
+		pthread_rwlock_wrlock(&vfs_tree_lock);
+		free(child->name);
+		child->name = nn;
+		pthread_rwlock_unlock(&vfs_tree_lock);
 	}
-	out->mnt = parent.mnt;
-	out->dentry = child;
-	parent.mnt = NULL;
-	dput(parent.dentry);
-	/* Step onto a mount on it (a mountpoint is a directory: EISDIR later). */
-	struct mount *m;
-	while ((m = lookup_mnt(out->mnt, out->dentry)) != NULL) {
-		dget(m->root);
-		path_put(out);
-		out->mnt = m;
-		out->dentry = m->root;
-	}
-	return 0;
+	if (!(flags & O_EXCL))
+		atomic_fetch_or(&child->inode->iflags, I_LINKABLE);
+	err = vfs_open_d(p.mnt, child, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY), out);
+	dput(child);
+out:
+	path_put(&p);
+	return err;
 }
 
 int vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
 	       struct file **out)
 {
 	struct path p;
+	struct file *mf = NULL; /* a magic link's file without a path */
 	bool created = false;
 	int err;
 	int acc = flags & O_ACCMODE;
 
 	if (flags & O_PATH)
 		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-	if ((flags & O_TMPFILE) == O_TMPFILE)
-		return -EOPNOTSUPP;
+	if (flags & VFS_O_TMPFILE_BIT) {
+		/* Linux's build_open_flags: O_TMPFILE needs O_DIRECTORY, no
+		 * O_CREAT, and write access. */
+		if ((flags & (VFS_O_TMPFILE_BIT | O_DIRECTORY | O_CREAT)) !=
+		    (VFS_O_TMPFILE_BIT | O_DIRECTORY))
+			return -EINVAL;
+		if (acc == O_RDONLY)
+			return -EINVAL;
+		return open_tmpfile(t, dirfd, path, flags, mode, out);
+	}
 	if ((flags & O_CREAT) && !(flags & O_PATH)) {
-		err = open_create(t, dirfd, path, flags, mode, &p, &created);
+		err = open_create(t, dirfd, path, flags, mode, &p, &mf, &created);
 	} else {
 		unsigned lf = (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
 		if (flags & O_DIRECTORY)
 			lf |= LOOKUP_DIRECTORY;
-		err = vfs_path_lookup(t, dirfd, path, lf, &p);
+		err = vfs_path_lookup_at(t, NULL, dirfd, path, lf, NULL, &p, &mf);
 	}
 	if (err)
 		return err;
+	if (mf) {
+		err = vfs_reopen(t, mf, flags, out);
+		file_put(mf);
+		goto out;
+	}
 
 	struct inode *inode = p.dentry->inode;
 	uint32_t m = inode->mode;

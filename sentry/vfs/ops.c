@@ -111,14 +111,21 @@ int vfs_unlinkat(struct task *t, int dirfd, const char *path, bool isdir)
 	return err;
 }
 
+/* renameat2, in the order of Linux's do_renameat2: flags, both parents,
+ * EXDEV, "."/".."/"/" as either last component (EBUSY; EEXIST for a new one
+ * under RENAME_NOREPLACE), then the entries themselves. */
 int vfs_renameat(struct task *t, int olddfd, const char *oldpath, int newdfd, const char *newpath,
 		 unsigned flags)
 {
+	const unsigned NR = LINUX_RENAME_NOREPLACE, EX = LINUX_RENAME_EXCHANGE;
 	struct path op, np;
 	char oldlast[VFS_NAME_MAX + 1], newlast[VFS_NAME_MAX + 1];
 	int olt, nlt;
 	bool oslash, nslash;
-	if (flags & ~LINUX_RENAME_NOREPLACE)
+	if ((flags & ~(NR | EX | LINUX_RENAME_WHITEOUT)) || (flags & (NR | EX)) == (NR | EX))
+		return -EINVAL;
+	/* RENAME_WHITEOUT (overlayfs-internal; tmpfs has it) is not supported. */
+	if (flags & LINUX_RENAME_WHITEOUT)
 		return -EINVAL;
 	int err = vfs_path_parent(t, olddfd, oldpath, &op, oldlast, &olt, &oslash);
 	if (err)
@@ -128,16 +135,16 @@ int vfs_renameat(struct task *t, int olddfd, const char *oldpath, int newdfd, co
 		path_put(&op);
 		return err;
 	}
-	if (olt != LAST_NORM || nlt != LAST_NORM) {
-		err = (olt == LAST_ROOT || nlt == LAST_ROOT) ? -EBUSY : -EINVAL;
-		if (nlt == LAST_DOTDOT || olt == LAST_DOTDOT)
-			err = -ENOTEMPTY;
-		if (olt == LAST_DOT || nlt == LAST_DOT)
-			err = -EINVAL;
-		goto out;
-	}
 	if (op.mnt != np.mnt) {
 		err = -EXDEV;
+		goto out;
+	}
+	if (olt != LAST_NORM) {
+		err = -EBUSY;
+		goto out;
+	}
+	if (nlt != LAST_NORM) {
+		err = (flags & NR) ? -EEXIST : -EBUSY;
 		goto out;
 	}
 	if ((err = may_create(t, &op)) || (err = may_create(t, &np)))
@@ -147,21 +154,28 @@ int vfs_renameat(struct task *t, int olddfd, const char *oldpath, int newdfd, co
 	struct dentry *old = d_lookup_locked(op.dentry, oldlast, &err);
 	if (old) {
 		bool odir = S_ISDIR(old->inode->mode);
-		if ((oslash || nslash) && !odir)
+		struct dentry *tgt = d_lookup_locked(np.dentry, newlast, &err);
+		err = 0;
+		if (tgt && (flags & NR))
+			err = -EEXIST;
+		else if (!tgt && (flags & EX))
+			err = -ENOENT;
+		else if ((flags & EX) && nslash && !S_ISDIR(tgt->inode->mode))
+			err = -ENOTDIR;
+		else if (!odir && (oslash || (nslash && !(flags & EX))))
 			err = -ENOTDIR;
 		if (!err)
 			err = check_sticky(t, op.dentry->inode, old->inode);
-		if (!err) {
-			struct dentry *tgt = d_lookup_locked(np.dentry, newlast, &err);
-			err = 0;
-			if (tgt) {
-				err = check_sticky(t, np.dentry->inode, tgt->inode);
-				dput_locked_parent(np.dentry, tgt);
-			}
-		}
+		if (!err && tgt)
+			err = check_sticky(t, np.dentry->inode, tgt->inode);
 		/* Moving a directory to a new parent rewrites its "..". */
 		if (!err && odir && op.dentry != np.dentry)
 			err = inode_permission(old->inode, MAY_WRITE, t);
+		if (!err && tgt && (flags & EX) && S_ISDIR(tgt->inode->mode) &&
+		    op.dentry != np.dentry)
+			err = inode_permission(tgt->inode, MAY_WRITE, t);
+		if (tgt)
+			dput_locked_parent(np.dentry, tgt);
 		if (!err)
 			err = vfs_rename_locked(op.dentry, old, np.dentry, newlast, flags);
 		dput_locked_parent(old->parent, old);
@@ -210,7 +224,8 @@ ssize_t vfs_readlinkat(struct task *t, int dirfd, const char *path, char *buf, s
 	int err = vfs_path_lookup(t, dirfd, path, LOOKUP_EMPTY, &p);
 	if (err)
 		return err;
-	ssize_t n = -EINVAL;
+	/* Linux: "" (the dirfd itself) that is not a symlink is ENOENT. */
+	ssize_t n = path[0] ? -EINVAL : -ENOENT;
 	if (S_ISLNK(p.dentry->inode->mode))
 		n = vfs_readlink_d(p.dentry, buf, size);
 	path_put(&p);
@@ -283,5 +298,21 @@ int vfs_statfs_path(const struct path *p, struct kstatfs *st)
 	if (p->mnt && (p->mnt->flags & MNT_NOEXEC))
 		st->flags |= LINUX_ST_NOEXEC;
 	st->fsid = sb->dev;
+	return err;
+}
+
+int vfs_statat(struct task *t, int dirfd, const char *path, unsigned lookup_flags,
+	       struct kstat *st)
+{
+	struct path p;
+	struct file *f = NULL;
+	int err = vfs_path_lookup_at(t, NULL, dirfd, path, lookup_flags, NULL, &p, &f);
+	if (err)
+		return err;
+	/* A magic link to a pipe or host descriptor: the file's own attributes. */
+	err = f ? vfs_fstat(f, st) : vfs_getattr_d(p.dentry, st);
+	if (f)
+		file_put(f);
+	path_put(&p);
 	return err;
 }

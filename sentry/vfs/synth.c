@@ -75,7 +75,7 @@ void seq_putc(struct seq_buf *s, char c)
 /* --- inodes -------------------------------------------------------------- */
 
 static const struct inode_operations synth_dir_iops, synth_reg_iops, synth_lnk_iops,
-	synth_other_iops;
+	synth_magic_lnk_iops, synth_other_iops;
 static const struct file_operations synth_dir_fops;
 
 static uint64_t mix64(uint64_t x)
@@ -133,7 +133,7 @@ struct inode *synth_inode_new(struct superblock *sb, const struct synth_entry *e
 		i->fops = e->fops ? e->fops : &synth_seq_fops;
 		break;
 	case S_IFLNK:
-		i->iops = &synth_lnk_iops;
+		i->iops = e->get_path ? &synth_magic_lnk_iops : &synth_lnk_iops;
 		break;
 	default:
 		i->iops = &synth_other_iops;
@@ -272,6 +272,29 @@ static int synth_iterate(struct file *f, struct dir_context *ctx)
 	return 0;
 }
 
+/* A directory's link count is 2 + its subdirectories, static and dynamic,
+ * as Linux's procfs root (+ nr_processes) and kernfs (sysfs) report. */
+static int synth_dir_getattr(struct dentry *d, struct kstat *st)
+{
+	struct synth_inode *si = synth_i(d->inode);
+	const struct synth_entry *e = si->entry;
+	uint64_t n = 2;
+	generic_getattr(d->inode, st);
+	if (e->children)
+		for (const struct synth_entry *c = e->children; c->name; c++)
+			n += S_ISDIR(c->mode);
+	if (e->dir_ops && e->dir_ops->readdir) {
+		struct synth_dirlist *l = calloc(1, sizeof(*l));
+		if (l && e->dir_ops->readdir(d->inode, l) == 0)
+			for (size_t k = 0; k < l->n; k++)
+				n += l->v[k].dtype == DT_DIR;
+		dirlist_free(l);
+	}
+	st->nlink = n;
+	st->blocks = 0;
+	return 0;
+}
+
 static void synth_dir_release(struct file *f)
 {
 	dirlist_free(f->priv);
@@ -386,11 +409,19 @@ static ssize_t synth_readlink(struct dentry *d, char *buf, size_t size)
 	return e->get_link(d->inode, buf, size);
 }
 
-static const struct inode_operations synth_dir_iops = {.lookup = synth_lookup,
-						       .setattr = synth_setattr};
+static const struct inode_operations synth_dir_iops = {
+	.lookup = synth_lookup, .setattr = synth_setattr, .getattr = synth_dir_getattr};
 static const struct inode_operations synth_reg_iops = {.open = synth_open,
 						       .setattr = synth_setattr};
+static int synth_get_path(struct dentry *d, struct path *out, struct file **filep)
+{
+	const struct synth_entry *e = synth_i(d->inode)->entry;
+	return e->get_path(d->inode, out, filep);
+}
+
 static const struct inode_operations synth_lnk_iops = {.readlink = synth_readlink};
+static const struct inode_operations synth_magic_lnk_iops = {.readlink = synth_readlink,
+							     .get_path = synth_get_path};
 static const struct inode_operations synth_other_iops = {.open = synth_open,
 							 .setattr = synth_setattr};
 static const struct file_operations synth_dir_fops = {.iterate = synth_iterate,

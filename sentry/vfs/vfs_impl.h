@@ -62,6 +62,7 @@ struct kstat;
 struct iattr;
 struct kstatfs;
 struct dir_context;
+struct path;
 
 #define VFS_PATH_MAX 4096
 #define VFS_NAME_MAX 255
@@ -176,6 +177,15 @@ struct inode_operations {
 	int (*open)(struct dentry *d, struct file *f);
 	/* Permission override (return -EACCES/0); mask is MAY_*; NULL = generic. */
 	int (*permission)(struct inode *inode, int mask, struct task *t);
+	/* Magic symlinks (/proc/PID/fd/N, exe, cwd, root): when set, the path
+	 * walk follows the link with this instead of walking readlink's text.
+	 * Fill *out with a referenced path, or, for an open file that has no
+	 * path (pipe, host descriptor), set *filep to a referenced file (open
+	 * then reopens it with file_operations.reopen). */
+	int (*get_path)(struct dentry *d, struct path *out, struct file **filep);
+	/* O_TMPFILE: instantiate child (negative, never to be hashed) with a
+	 * new unnamed regular file of mode (nlink 0). Optional: EOPNOTSUPP. */
+	int (*tmpfile)(struct dentry *dir, struct dentry *child, uint32_t mode, struct task *t);
 };
 
 struct inode {
@@ -196,6 +206,7 @@ struct inode {
 };
 
 #define I_OVL_OPAQUE 0x1  /* overlay: this upper directory hides the lower one */
+#define I_LINKABLE 0x2    /* O_TMPFILE without O_EXCL: linkat may give it a name */
 
 #define MAY_EXEC 1
 #define MAY_WRITE 2
@@ -327,6 +338,10 @@ int vfs_path_lookup(struct task *t, int dirfd, const char *path, unsigned flags,
 enum { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
 int vfs_path_parent(struct task *t, int dirfd, const char *path, struct path *parent,
 		    char *lastbuf, int *last_type, bool *trailing_slash);
+/* Walk an absolute path from root (also the walk's "/" boundary) with no
+ * task: root credentials, no magic-link files (used by /proc/PID/exe). */
+int vfs_path_lookup_root(const struct path *root, const char *path, unsigned flags,
+			 struct path *out);
 /* Sandbox path of p as seen from root ("(unreachable)" prefix handled by
  * caller; returns -ENOENT-like 1 flag in *unreachable). */
 int vfs_path_string(const struct path *p, const struct path *root, char *buf, size_t size,
@@ -380,6 +395,11 @@ struct file_operations {
 	int (*setfl)(struct file *f, int newflags);
 	/* Last reference gone. */
 	void (*release)(struct file *f);
+	/* Open a new file description (nf: same inode and path, flags set,
+	 * ops = old's, priv NULL) on what old is open on, for a magic link
+	 * (/proc/PID/fd/N) to a file without a path. flags are open(2)'s
+	 * (O_TRUNC...). NULL: -ENXIO, as Linux for sockets. */
+	int (*reopen)(struct file *old, struct file *nf, int flags);
 };
 
 struct file {
@@ -413,7 +433,20 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t n, int64_t off);
 int64_t vfs_llseek(struct file *f, int64_t off, int whence);
 int vfs_fstat(struct file *f, struct kstat *st);
 int vfs_getdents(struct file *f, struct dir_context *ctx);
+/* vfs_getdents, then commit() still under pos_lock (the entries can be copied
+ * to the application there): it returns the position the file keeps, e.g.
+ * start when nothing could be copied (Linux leaves f_pos at the first entry
+ * that did not reach the application). Not called when iterate fails. */
+int vfs_getdents_commit(struct file *f, struct dir_context *ctx,
+			int64_t (*commit)(struct dir_context *ctx, int64_t start, void *arg),
+			void *arg);
 int vfs_ftruncate(struct file *f, uint64_t size);
+
+/* A new open file description (flags as open(2)) on what f, a file without
+ * a path, is open on: opening a magic link such as /proc/PID/fd/N to a pipe
+ * or host descriptor. Checks the inode's permissions; -ENXIO if f's ops have
+ * no reopen. */
+int vfs_reopen(struct task *t, struct file *f, int flags, struct file **out);
 
 /* Open by path. flags/mode as openat(2); mode is masked with the umask. */
 int vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
@@ -505,6 +538,9 @@ struct synth_entry {
 	ssize_t (*store)(struct inode *inode, const char *buf, size_t n);
 	/* symlinks: write the target into buf, return its length or -errno */
 	ssize_t (*get_link)(struct inode *inode, char *buf, size_t size);
+	/* magic symlinks (optional, with get_link for readlink): what the path
+	 * walk follows, as inode_operations.get_path */
+	int (*get_path)(struct inode *inode, struct path *out, struct file **filep);
 	/* directories */
 	const struct synth_entry *children;
 	const struct synth_dir_ops *dir_ops;

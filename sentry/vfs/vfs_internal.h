@@ -38,6 +38,17 @@ uint32_t task_umask(struct task *t);
 struct file *task_fget(struct task *t, int fd);
 bool path_equal(const struct path *a, const struct path *b);
 
+/* vfs_path_lookup / vfs_path_parent starting at base (when non-NULL;
+ * absolute paths still start at the task's root) instead of dirfd, with the
+ * symlink count carried in *nlinks (may be NULL). With filep, a magic link to
+ * a file without a path yields that file (referenced) in *filep and the link
+ * itself in *out; without filep the link itself is the result. */
+int vfs_path_lookup_at(struct task *t, const struct path *base, int dirfd, const char *path,
+		       unsigned flags, int *nlinks, struct path *out, struct file **filep);
+int vfs_path_parent_at(struct task *t, const struct path *base, int dirfd, const char *path,
+		       int *nlinks, struct path *parent, char *lastbuf, int *last_type,
+		       bool *trailing_slash);
+
 extern struct path vfs_boot_cwd;
 int vfs_may_write_sb(struct mount *m, struct dentry *d);
 

@@ -17,5 +17,9 @@ int vfs_faccessat(struct task *t, int dirfd, const char *path, int mode, int fla
 /* -EROFS if the mount or superblock is read-only. */
 int vfs_may_write_sb(struct mount *m, struct dentry *d);
 int vfs_statfs_path(const struct path *p, struct kstatfs *st);
+/* stat by path (LOOKUP_* flags); a magic link (/proc/PID/fd/N) to a file
+ * without a path gives that file's attributes. */
+int vfs_statat(struct task *t, int dirfd, const char *path, unsigned lookup_flags,
+	       struct kstat *st);
 
 #endif

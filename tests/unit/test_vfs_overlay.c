@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "abi/linux_stat.h"
 #include "kernel/task.h"
 #include "vfs/vfs_impl.h"
 #include "vfs/vfs_ops.h"
@@ -160,6 +161,75 @@ START_TEST(test_overlay_rename_and_attrs)
 }
 END_TEST
 
+/* A merged directory looks like its lower one: copy-up of a child keeps its
+ * times; size is the lower's; nlink follows subdirectories in the merged
+ * view. */
+START_TEST(test_overlay_merged_dir_attrs)
+{
+	struct task *t = setup_overlay();
+	struct kstat low, st;
+	/* Give the lower an old mtime so a change is visible. */
+	struct dentry *le = NULL;
+	int err;
+	le = vfs_lookup_one(lower_sb->root, "etc", &err);
+	ck_assert_ptr_nonnull(le);
+	struct iattr ia = {.valid = ATTR_MTIME | ATTR_ATIME, .mtime = {1000, 0}, .atime = {1000, 0}};
+	ck_assert_int_eq(vfs_setattr_d(le, &ia), 0);
+	ck_assert_int_eq(vfs_getattr_d(le, &low), 0);
+	dput(le);
+	struct file *f;
+	ck_assert_int_eq(vfs_openat(t, AT_FDCWD, "/etc/passwd", O_WRONLY, 0, &f), 0); /* copy-up */
+	file_put(f);
+	ck_assert_int_eq(vfs_statat(t, AT_FDCWD, "/etc", 0, &st), 0);
+	ck_assert_int_eq(st.mtime.tv_sec, 1000);
+	ck_assert_int_eq(st.size, low.size);
+	ck_assert_int_eq(st.nlink, low.nlink);
+	ck_assert_int_eq(low.nlink, 3);
+	ck_assert_int_eq(vfs_mknodat_kind(t, AT_FDCWD, "/etc/nd", VFS_MK_DIR, S_IFDIR | 0755, 0, NULL),
+			 0);
+	ck_assert_int_eq(vfs_statat(t, AT_FDCWD, "/etc", 0, &st), 0);
+	ck_assert_int_eq(st.nlink, 4);
+	ck_assert_int_ne(st.mtime.tv_sec, 1000); /* a real change */
+	ck_assert_int_eq(vfs_unlinkat(t, AT_FDCWD, "/etc/sub/x", false), 0);
+	ck_assert_int_eq(vfs_unlinkat(t, AT_FDCWD, "/etc/sub", true), 0);
+	ck_assert_int_eq(vfs_renameat(t, AT_FDCWD, "/etc/nd", AT_FDCWD, "/nd", 0), 0);
+	ck_assert_int_eq(vfs_statat(t, AT_FDCWD, "/etc", 0, &st), 0);
+	ck_assert_int_eq(st.nlink, 2);
+	vt_teardown(t);
+}
+END_TEST
+
+START_TEST(test_overlay_exchange_and_whiteouts)
+{
+	struct task *t = setup_overlay();
+	char buf[64];
+	const unsigned EX = LINUX_RENAME_EXCHANGE;
+	ck_assert_int_eq(vfs_renameat(t, AT_FDCWD, "/etc/passwd", AT_FDCWD, "/etc/hosts", EX), 0);
+	ck_assert_int_eq(vt_read_file(t, "/etc/passwd"), 0);
+	ck_assert_str_eq(vt_buf, "127.0.0.1");
+	ck_assert_int_eq(vt_read_file(t, "/etc/hosts"), 0);
+	ck_assert_str_eq(vt_buf, "root:x:0:0");
+	ck_assert_int_eq(lower_read("passwd", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "root:x:0:0");
+	ck_assert_int_eq(vt_list_dir(t, "/etc"), 0);
+	ck_assert_str_eq(vt_buf, ". .. passwd hosts sub/");
+	/* A lower directory cannot move, not even by exchange. */
+	ck_assert_int_eq(vfs_renameat(t, AT_FDCWD, "/etc/sub", AT_FDCWD, "/etc/hosts", EX), -EXDEV);
+	ck_assert_int_eq(vfs_renameat(t, AT_FDCWD, "/etc/passwd", AT_FDCWD, "/etc/none", EX),
+			 -ENOENT);
+	/* An upper-only file renamed over a lower name, then unlinked: the
+	 * lower file must stay hidden. */
+	ck_assert_int_eq(vt_write_file(t, "/new", "n"), 0);
+	ck_assert_int_eq(vfs_renameat(t, AT_FDCWD, "/new", AT_FDCWD, "/etc/hosts", 0), 0);
+	ck_assert_int_eq(vfs_unlinkat(t, AT_FDCWD, "/etc/hosts", false), 0);
+	struct path p;
+	ck_assert_int_eq(vfs_path_lookup(t, AT_FDCWD, "/etc/hosts", 0, &p), -ENOENT);
+	ck_assert_int_eq(vt_list_dir(t, "/etc"), 0);
+	ck_assert_str_eq(vt_buf, ". .. passwd sub/");
+	vt_teardown(t);
+}
+END_TEST
+
 /* --- synthetic fs ---------------------------------------------------------- */
 
 static int show_hello(struct inode *i, struct seq_buf *s)
@@ -225,6 +295,9 @@ START_TEST(test_synth)
 	ck_assert_int_eq(vfs_path_lookup(t, AT_FDCWD, "/proc/8", 0, &p), -ENOENT);
 	ck_assert_int_eq(vt_list_dir(t, "/proc"), 0);
 	ck_assert_str_eq(vt_buf, ". .. self hello 7/ 9/");
+	struct kstat st;
+	ck_assert_int_eq(vfs_statat(t, AT_FDCWD, "/proc", 0, &st), 0);
+	ck_assert_int_eq(st.nlink, 4); /* 2 + the dynamic directories 7 and 9 */
 	struct file *f;
 	/* Root may open a 0444 generated file for writing; writing fails. */
 	ck_assert_int_eq(vfs_openat(t, AT_FDCWD, "/proc/hello", O_WRONLY, 0, &f), 0);
@@ -247,6 +320,8 @@ Suite *vfs_overlay_suite(void)
 	tcase_add_test(tc, test_overlay_read_and_copy_up);
 	tcase_add_test(tc, test_overlay_whiteouts_and_readdir);
 	tcase_add_test(tc, test_overlay_rename_and_attrs);
+	tcase_add_test(tc, test_overlay_merged_dir_attrs);
+	tcase_add_test(tc, test_overlay_exchange_and_whiteouts);
 	tcase_add_test(tc, test_synth);
 	suite_add_tcase(s, tc);
 	return s;
