@@ -159,12 +159,13 @@ static unsigned pipe_poll(struct file *f, unsigned events)
 	int acc = file_flags(f) & O_ACCMODE;
 
 	pthread_mutex_lock(&p->lock);
-	if (acc == O_RDONLY) {
+	if (acc != O_WRONLY) {
 		if (p->len > 0)
 			mask |= POLLIN | POLLRDNORM;
 		if (p->writers == 0)
 			mask |= POLLHUP;
-	} else {
+	}
+	if (acc != O_RDONLY) {
 		if (p->cap - p->len >= PIPE_BUF_)
 			mask |= POLLOUT | POLLWRNORM;
 		if (p->readers == 0)
@@ -190,15 +191,35 @@ static long pipe_ioctl(struct file *f, struct task *t, unsigned cmd, uint64_t ar
 static void pipe_release(struct file *f)
 {
 	struct pipe *p = f->priv;
+	int acc = file_flags(f) & O_ACCMODE;
 
 	pthread_mutex_lock(&p->lock);
-	if ((file_flags(f) & O_ACCMODE) == O_RDONLY)
+	if (acc != O_WRONLY)
 		p->readers--;
-	else
+	if (acc != O_RDONLY)
 		p->writers--;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	pipe_put(p);
+}
+
+/* Opening /proc/PID/fd/N of a pipe: another end on the same pipe (Linux's
+ * fifo_open), reading, writing or both as the open asks. */
+static int pipe_reopen(struct file *old, struct file *nf, int flags)
+{
+	struct pipe *p = old->priv;
+	int acc = flags & O_ACCMODE;
+
+	pthread_mutex_lock(&p->lock);
+	if (acc != O_WRONLY)
+		p->readers++;
+	if (acc != O_RDONLY)
+		p->writers++;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	atomic_fetch_add(&p->refs, 1);
+	nf->priv = p;
+	return 0;
 }
 
 static int64_t pipe_llseek(struct file *f, int64_t off, int whence)
@@ -212,6 +233,7 @@ static const struct file_operations pipe_fops = {
 	.llseek = pipe_llseek,
 	.poll = pipe_poll,
 	.ioctl = pipe_ioctl,
+	.reopen = pipe_reopen,
 	.release = pipe_release,
 };
 

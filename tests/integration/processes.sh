@@ -18,5 +18,7 @@ import subprocess
 print(subprocess.run(["/bin/echo", "child"], capture_output=True, text=True).stdout, end="")
 print(subprocess.run("echo hi | tr a-z A-Z", shell=True, capture_output=True, text=True).stdout, end="")
 print(subprocess.call(["/bin/sh", "-c", "exit 9"]))'
+same_as_native "bash process substitution and /dev/stdin on a pipe" /bin/bash -c \
+	'echo piped | cat /dev/stdin; cat <(echo procsub); diff <(echo a) <(echo a) && echo same'
 
 finish
