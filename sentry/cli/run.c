@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,15 @@ int cmd_run(int argc, char **argv)
 	if (!cfg.envp)
 		return 125;
 
+	/* The sentry holds host descriptors for the sandbox's open and cached
+	 * files: allow as many as the host lets it. */
+	{
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	r = platform->init();
 	if (r < 0) {
 		log_err("platform %s: %s", platform->name, strerror(-r));

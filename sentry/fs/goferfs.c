@@ -32,10 +32,15 @@ struct gfs_sb {
 struct gfs_inode {
 	gofer_fid fid;
 	struct gofer_attr attr; /* inode->lock */
+	/* A read-only host descriptor shared by every O_RDONLY open of the
+	 * file (I/O uses explicit offsets), so only the first open costs a
+	 * gofer round trip. -1 until then; inode->lock. */
+	int ro_fd;
 };
 
 struct gfs_file {
-	int host_fd; /* -1 for directories */
+	int host_fd;  /* -1 for directories */
+	bool shared;  /* host_fd is the inode's ro_fd: not ours to close */
 };
 
 static const struct inode_operations gfs_iops;
@@ -88,6 +93,7 @@ static struct inode *gfs_inode_new(struct superblock *sb, gofer_fid fid, const s
 		return NULL;
 	}
 	gi->fid = fid;
+	gi->ro_fd = -1;
 	gi->attr = *a;
 	i->priv = gi;
 	attr_to_inode(i, a);
@@ -103,6 +109,8 @@ static void gfs_evict(struct inode *i)
 {
 	struct gfs_inode *gi = GI(i);
 	if (gi) {
+		if (gi->ro_fd >= 0)
+			close(gi->ro_fd);
 		gofer_clunk(GC(i->sb), gi->fid);
 		free(gi);
 	}
@@ -246,10 +254,34 @@ static int gfs_open(struct dentry *d, struct file *f)
 	gf->host_fd = -1;
 	if (S_ISREG(d->inode->mode)) {
 		int fl = f->flags & (O_ACCMODE | O_APPEND);
-		int err = gofer_open(GC(d->sb), GI(d->inode)->fid, fl, &gf->host_fd);
-		if (err) {
-			free(gf);
-			return err;
+		struct gfs_inode *gi = GI(d->inode);
+		if (fl == O_RDONLY) {
+			pthread_mutex_lock(&d->inode->lock);
+			int fd = gi->ro_fd;
+			pthread_mutex_unlock(&d->inode->lock);
+			if (fd < 0) {
+				int err = gofer_open(GC(d->sb), gi->fid, O_RDONLY, &fd);
+				if (err) {
+					free(gf);
+					return err;
+				}
+				pthread_mutex_lock(&d->inode->lock);
+				if (gi->ro_fd < 0) {
+					gi->ro_fd = fd;
+				} else { /* another open won the race */
+					close(fd);
+					fd = gi->ro_fd;
+				}
+				pthread_mutex_unlock(&d->inode->lock);
+			}
+			gf->host_fd = fd;
+			gf->shared = true;
+		} else {
+			int err = gofer_open(GC(d->sb), gi->fid, fl, &gf->host_fd);
+			if (err) {
+				free(gf);
+				return err;
+			}
 		}
 	}
 	f->priv = gf;
@@ -347,7 +379,7 @@ static void gfs_release(struct file *f)
 	struct gfs_file *gf = f->priv;
 	if (!gf)
 		return;
-	if (gf->host_fd >= 0)
+	if (gf->host_fd >= 0 && !gf->shared)
 		close(gf->host_fd);
 	free(gf);
 }
