@@ -116,14 +116,9 @@ static void epoll_release(struct file *f)
 	free(ep);
 }
 
-static int64_t epoll_llseek(struct file *f, int64_t off, int whence)
-{
-	return -ESPIPE;
-}
-
 static const struct file_operations epoll_fops = {
 	.poll = epoll_poll,
-	.llseek = epoll_llseek,
+	.llseek = no_llseek,
 	.release = epoll_release,
 };
 

@@ -14,7 +14,6 @@
 #include "vfs/vfs_impl.h"
 
 #define EVENTFD_MAX 0xfffffffffffffffeULL
-#define EVENTFD_RECHECK_NS 20000000LL
 
 struct eventfd {
 	pthread_mutex_t lock;
@@ -22,23 +21,6 @@ struct eventfd {
 	uint64_t count;
 	bool semaphore;
 };
-
-static int efd_wait(struct eventfd *e)
-{
-	struct task *t = task_current();
-	struct timespec ts;
-
-	if (t && task_has_pending_signal(t))
-		return -ERESTARTSYS;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += EVENTFD_RECHECK_NS;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_cond_timedwait(&e->cond, &e->lock, &ts);
-	return 0;
-}
 
 static ssize_t efd_read(struct file *f, void *buf, size_t n, int64_t *pos)
 {
@@ -54,7 +36,7 @@ static ssize_t efd_read(struct file *f, void *buf, size_t n, int64_t *pos)
 			pthread_mutex_unlock(&e->lock);
 			return -EAGAIN;
 		}
-		if ((r = efd_wait(e)) < 0) {
+		if ((r = task_cond_wait(&e->cond, &e->lock)) < 0) {
 			pthread_mutex_unlock(&e->lock);
 			return r;
 		}
@@ -84,7 +66,7 @@ static ssize_t efd_write(struct file *f, const void *buf, size_t n, int64_t *pos
 			pthread_mutex_unlock(&e->lock);
 			return -EAGAIN;
 		}
-		if ((r = efd_wait(e)) < 0) {
+		if ((r = task_cond_wait(&e->cond, &e->lock)) < 0) {
 			pthread_mutex_unlock(&e->lock);
 			return r;
 		}
@@ -118,15 +100,10 @@ static void efd_release(struct file *f)
 	free(e);
 }
 
-static int64_t efd_llseek(struct file *f, int64_t off, int whence)
-{
-	return -ESPIPE;
-}
-
 static const struct file_operations eventfd_fops = {
 	.read = efd_read,
 	.write = efd_write,
-	.llseek = efd_llseek,
+	.llseek = no_llseek,
 	.poll = efd_poll,
 	.release = efd_release,
 };

@@ -27,7 +27,6 @@
 
 #define PIPE_BUF_ 4096
 #define PIPE_DEFAULT_SIZE (16 * 4096)
-#define PIPE_RECHECK_NS 20000000LL
 
 struct pipe {
 	pthread_mutex_t lock;
@@ -48,24 +47,6 @@ static void pipe_put(struct pipe *p)
 	free(p);
 }
 
-/* Sleep a slice on the pipe; -ERESTARTSYS if the task has a signal. */
-static int pipe_wait(struct pipe *p)
-{
-	struct task *t = task_current();
-	struct timespec ts;
-
-	if (t && task_has_pending_signal(t))
-		return -ERESTARTSYS;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += PIPE_RECHECK_NS;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_cond_timedwait(&p->cond, &p->lock, &ts);
-	return 0;
-}
-
 static ssize_t pipe_read(struct file *f, void *buf, size_t n, int64_t *pos)
 {
 	struct pipe *p = f->priv;
@@ -82,7 +63,7 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t n, int64_t *pos)
 			pthread_mutex_unlock(&p->lock);
 			return -EAGAIN;
 		}
-		if ((r = pipe_wait(p)) < 0) {
+		if ((r = task_cond_wait(&p->cond, &p->lock)) < 0) {
 			pthread_mutex_unlock(&p->lock);
 			return r;
 		}
@@ -143,7 +124,7 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t n, int64_t *po
 			r = -EAGAIN;
 			break;
 		}
-		if ((r = pipe_wait(p)) < 0)
+		if ((r = task_cond_wait(&p->cond, &p->lock)) < 0)
 			break;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -222,15 +203,10 @@ static int pipe_reopen(struct file *old, struct file *nf, int flags)
 	return 0;
 }
 
-static int64_t pipe_llseek(struct file *f, int64_t off, int whence)
-{
-	return -ESPIPE;
-}
-
 static const struct file_operations pipe_fops = {
 	.read = pipe_read,
 	.write = pipe_write,
-	.llseek = pipe_llseek,
+	.llseek = no_llseek,
 	.poll = pipe_poll,
 	.ioctl = pipe_ioctl,
 	.reopen = pipe_reopen,

@@ -81,15 +81,10 @@ static void sfd_release(struct file *f)
 	free(f->priv);
 }
 
-static int64_t sfd_llseek(struct file *f, int64_t off, int whence)
-{
-	return -ESPIPE;
-}
-
 static const struct file_operations signalfd_fops = {
 	.read = sfd_read,
 	.poll = sfd_poll,
-	.llseek = sfd_llseek,
+	.llseek = no_llseek,
 	.release = sfd_release,
 };
 

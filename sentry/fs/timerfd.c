@@ -100,15 +100,10 @@ static void tfd_release(struct file *f)
 	free(t);
 }
 
-static int64_t tfd_llseek(struct file *f, int64_t off, int whence)
-{
-	return -ESPIPE;
-}
-
 static const struct file_operations timerfd_fops = {
 	.read = tfd_read,
 	.poll = tfd_poll,
-	.llseek = tfd_llseek,
+	.llseek = no_llseek,
 	.release = tfd_release,
 };
 

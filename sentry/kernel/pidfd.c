@@ -31,14 +31,9 @@ static void pidfd_release(struct file *f)
 	pthread_mutex_unlock(&kernel.lock);
 }
 
-static int64_t pidfd_llseek(struct file *f, int64_t off, int whence)
-{
-	return -ESPIPE;
-}
-
 static const struct file_operations pidfd_fops = {
 	.poll = pidfd_poll,
-	.llseek = pidfd_llseek,
+	.llseek = no_llseek,
 	.release = pidfd_release,
 };
 

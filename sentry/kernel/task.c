@@ -19,6 +19,7 @@
 #include "loader/loader.h"
 #include "mm/mm.h"
 #include "syscalls/dispatch.h"
+#include "syscalls/syscalls.h"
 #include "util/log.h"
 #include "vfs/vfs.h"
 
@@ -67,6 +68,23 @@ int task_sleep(struct task *t, int64_t deadline)
 		struct timespec ts = {slice / 1000000000LL, slice % 1000000000LL};
 		nanosleep(&ts, NULL);
 	}
+}
+
+int task_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex)
+{
+	struct task *t = task_current();
+	struct timespec ts;
+
+	if (t && task_has_pending_signal(t))
+		return -ERESTARTSYS;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 20000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cond, mutex, &ts);
+	return 0;
 }
 
 struct thread_group *tg_new(int tgid, struct thread_group *parent)

@@ -133,6 +133,11 @@ struct task *task_current(void);
 void task_interrupt(struct task *t);
 bool task_has_pending_signal(struct task *t);
 
+/* One slice of an interruptible wait on cond (mutex held, default clock):
+ * -ERESTARTSYS at once if the calling task has a signal to take, else 0
+ * after a wake-up or at most 20 ms, for the caller to re-check. */
+int task_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex);
+
 /* Find a task by sandbox TID (kernel.lock held by caller or not: returns a
  * pointer valid while the caller holds kernel.lock). */
 struct task *task_lookup(int tid);
