@@ -356,7 +356,7 @@ static long pwait_common(struct task *t, const struct sysargs *args, int64_t dea
 		t->sigmask = m & ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)));
 	}
 	r = do_epoll_wait(t, (int)args->a[0], args->a[1], (int)args->a[2], deadline);
-	t->sigmask = saved;
+	task_end_temporary_mask(t, saved, r == -EINTR);
 	return r;
 }
 

@@ -70,6 +70,16 @@ int task_sleep(struct task *t, int64_t deadline)
 	}
 }
 
+void task_end_temporary_mask(struct task *t, sigset64_t saved, bool interrupted)
+{
+	if (interrupted && t->sigmask != saved) {
+		t->saved_sigmask = saved;
+		t->has_saved_sigmask = true;
+	} else {
+		t->sigmask = saved;
+	}
+}
+
 int task_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex)
 {
 	struct task *t = task_current();

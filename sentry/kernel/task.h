@@ -133,6 +133,12 @@ struct task *task_current(void);
 void task_interrupt(struct task *t);
 bool task_has_pending_signal(struct task *t);
 
+/* End a syscall's temporary signal mask (ppoll, pselect6, epoll_pwait):
+ * restore saved at once, or, when a signal interrupted the call, only after
+ * its handler has run (Linux's saved_sigmask), so that the signal the
+ * temporary mask let in is delivered. */
+void task_end_temporary_mask(struct task *t, sigset64_t saved, bool interrupted);
+
 /* One slice of an interruptible wait on cond (mutex held, default clock):
  * -ERESTARTSYS at once if the calling task has a signal to take, else 0
  * after a wake-up or at most 20 ms, for the caller to re-check. */

@@ -195,9 +195,7 @@ SYSCALL_DEFINE(ppoll)
 	if ((err = swap_mask(t, args->a[3], args->a[4], &saved)))
 		return err;
 	r = poll_common(t, args->a[0], args->a[1], deadline);
-	/* Linux keeps the temporary mask until the handler returns; we restore
-	 * it at once (the handler runs with the original mask). */
-	t->sigmask = saved;
+	task_end_temporary_mask(t, saved, r == -EINTR);
 	return r == -EINTR ? -ERESTARTNOHAND : r;
 }
 
@@ -342,6 +340,6 @@ SYSCALL_DEFINE(pselect6)
 			return err;
 	}
 	r = select_common(t, (int)args->a[0], args->a[1], args->a[2], args->a[3], deadline);
-	t->sigmask = saved;
+	task_end_temporary_mask(t, saved, r == -EINTR);
 	return r == -EINTR ? -ERESTARTNOHAND : r;
 }

@@ -21,4 +21,8 @@ print(subprocess.call(["/bin/sh", "-c", "exit 9"]))'
 same_as_native "bash process substitution and /dev/stdin on a pipe" /bin/bash -c \
 	'echo piped | cat /dev/stdin; cat <(echo procsub); diff <(echo a) <(echo a) && echo same'
 
+# make -j2 of a small multi-file C project with Debian's gcc, then run it.
+cp -r "$(dirname "$0")/make-project" "$WORK/proj"
+same_as_native "make -j2 with gcc" /bin/sh -c "cd $WORK/proj && make -s clean && make -s -j2 prog && ./prog"
+
 finish

@@ -1,5 +1,6 @@
 /* Waiting for signals, timers that raise them, and CPU accounting. */
 #include <signal.h>
+#include <sys/select.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/times.h>
@@ -120,4 +121,27 @@ TEST(cpu_time_is_accounted)
 	EXPECT_TRUE(times(&tm) != (clock_t)-1);
 	EXPECT_TRUE(tm.tms_utime > 0);
 	EXPECT_ERRNO(getrusage(42, &ru), EINVAL);
+}
+
+TEST(pselect_lets_in_a_blocked_signal_and_restores_the_mask)
+{
+	struct sigaction sa;
+	sigset_t block, none, now;
+	struct timespec ts = {5, 0};
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	EXPECT_SYS(sigaction(SIGUSR1, &sa, NULL));
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	EXPECT_SYS(sigprocmask(SIG_BLOCK, &block, NULL));
+	EXPECT_SYS(kill(getpid(), SIGUSR1)); /* pending, blocked */
+	alarms = 0;
+	sigemptyset(&none);
+	EXPECT_ERRNO(pselect(0, NULL, NULL, NULL, &ts, &none), EINTR);
+	EXPECT_EQ(alarms, 1);
+	EXPECT_SYS(sigprocmask(SIG_SETMASK, NULL, &now));
+	EXPECT_TRUE(sigismember(&now, SIGUSR1));
+	EXPECT_SYS(sigprocmask(SIG_UNBLOCK, &block, NULL));
+	signal(SIGUSR1, SIG_DFL);
 }
