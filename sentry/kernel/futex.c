@@ -15,8 +15,7 @@
 #define FUTEX_RECHECK_NS 20000000LL
 
 struct futex_waiter {
-	struct mm *mm;
-	uint64_t addr;
+	struct futex_key key;
 	uint32_t bitset;
 	bool woken;
 	pthread_cond_t cond;
@@ -46,6 +45,11 @@ static void dequeue(struct futex_waiter *w)
 	w->pprev = NULL;
 }
 
+static bool key_eq(const struct futex_key *a, const struct futex_key *b)
+{
+	return a->kind == b->kind && a->x == b->x && a->y == b->y && a->z == b->z;
+}
+
 static int64_t now_ns(clockid_t c)
 {
 	struct timespec ts;
@@ -54,10 +58,10 @@ static int64_t now_ns(clockid_t c)
 }
 
 /* deadline: absolute on clk, or -1 for none. */
-static long futex_wait(struct task *t, uint64_t addr, uint32_t val, uint32_t bitset,
+static long futex_wait(struct task *t, uint64_t addr, bool priv, uint32_t val, uint32_t bitset,
 		       int64_t deadline, clockid_t clk)
 {
-	struct futex_waiter w = {.mm = t->mm, .addr = addr, .bitset = bitset};
+	struct futex_waiter w = {.bitset = bitset};
 	pthread_condattr_t ca;
 	uint32_t cur;
 	long r = 0;
@@ -66,6 +70,9 @@ static long futex_wait(struct task *t, uint64_t addr, uint32_t val, uint32_t bit
 		return -EINVAL;
 	if (!bitset)
 		return -EINVAL;
+	r = mm_futex_key(t->mm, addr, priv, &w.key);
+	if (r < 0)
+		return r;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w.cond, &ca);
@@ -105,14 +112,14 @@ out:
 	return r;
 }
 
-int futex_wake(struct mm *mm, uint64_t addr, int n, uint32_t bitset)
+static int wake_key(const struct futex_key *key, int n, uint32_t bitset)
 {
 	int woken = 0;
 
 	pthread_mutex_lock(&futex_lock);
 	for (struct futex_waiter *w = waiters, *next; w && woken < n; w = next) {
 		next = w->next;
-		if (w->mm == mm && w->addr == addr && (w->bitset & bitset)) {
+		if (key_eq(&w->key, key) && (w->bitset & bitset)) {
 			dequeue(w);
 			w->woken = true;
 			pthread_cond_signal(&w->cond);
@@ -123,14 +130,29 @@ int futex_wake(struct mm *mm, uint64_t addr, int n, uint32_t bitset)
 	return woken;
 }
 
-static long futex_requeue(struct task *t, uint64_t a1, uint64_t a2, int nwake, int nmove,
-			  bool cmp, uint32_t cmpval)
+int futex_wake(struct mm *mm, uint64_t addr, int n, uint32_t bitset)
 {
+	struct futex_key key;
+
+	/* The kernel's own wakes (exit's clear_child_tid, robust lists) use
+	 * shared keys, as Linux does. */
+	if (mm_futex_key(mm, addr, false, &key) < 0)
+		return 0;
+	return wake_key(&key, n, bitset);
+}
+
+static long futex_requeue(struct task *t, uint64_t a1, uint64_t a2, bool priv, int nwake,
+			  int nmove, bool cmp, uint32_t cmpval)
+{
+	struct futex_key k1, k2;
 	int done = 0;
 	long r = 0;
 
 	if ((a1 & 3) || (a2 & 3))
 		return -EINVAL;
+	if ((r = mm_futex_key(t->mm, a1, priv, &k1)) < 0 ||
+	    (r = mm_futex_key(t->mm, a2, priv, &k2)) < 0)
+		return r;
 	pthread_mutex_lock(&futex_lock);
 	if (cmp) {
 		uint32_t cur;
@@ -145,14 +167,14 @@ static long futex_requeue(struct task *t, uint64_t a1, uint64_t a2, int nwake, i
 	}
 	for (struct futex_waiter *w = waiters, *next; w; w = next) {
 		next = w->next;
-		if (w->mm != t->mm || w->addr != a1)
+		if (!key_eq(&w->key, &k1))
 			continue;
 		if (done < nwake) {
 			dequeue(w);
 			w->woken = true;
 			pthread_cond_signal(&w->cond);
 		} else if (done < nwake + nmove) {
-			w->addr = a2;
+			w->key = k2;
 		} else {
 			break;
 		}
@@ -172,6 +194,9 @@ SYSCALL_DEFINE(futex)
 {
 	uint64_t addr = args->a[0], utime = args->a[3], addr2 = args->a[4];
 	int op = (int)args->a[1], cmd = op & FUTEX_CMD_MASK;
+	bool priv = op & FUTEX_PRIVATE_FLAG;
+	struct futex_key key;
+	long r;
 	uint32_t val = (uint32_t)args->a[2], val3 = (uint32_t)args->a[5];
 	clockid_t clk = (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
 	int64_t deadline = -1;
@@ -194,25 +219,25 @@ SYSCALL_DEFINE(futex)
 	}
 	switch (cmd) {
 	case FUTEX_WAIT:
-		return futex_wait(t, addr, val, FUTEX_BITSET_MATCH_ANY, deadline, clk);
+		return futex_wait(t, addr, priv, val, FUTEX_BITSET_MATCH_ANY, deadline, clk);
 	case FUTEX_WAIT_BITSET:
-		return futex_wait(t, addr, val, val3, deadline, clk);
+		return futex_wait(t, addr, priv, val, val3, deadline, clk);
 	case FUTEX_WAKE:
-		if (addr & 3)
-			return -EINVAL;
-		return futex_wake(t->mm, addr, (int)(val > 0x7fffffff ? 0x7fffffff : val),
-				  FUTEX_BITSET_MATCH_ANY);
 	case FUTEX_WAKE_BITSET:
 		if (addr & 3)
 			return -EINVAL;
-		if (!val3)
+		if (cmd == FUTEX_WAKE_BITSET && !val3)
 			return -EINVAL;
-		return futex_wake(t->mm, addr, (int)(val > 0x7fffffff ? 0x7fffffff : val), val3);
+		if ((r = mm_futex_key(t->mm, addr, priv, &key)) < 0)
+			return r;
+		return wake_key(&key, (int)(val > 0x7fffffff ? 0x7fffffff : val),
+				cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3);
 	case FUTEX_REQUEUE:
-		return futex_requeue(t, addr, addr2, (int)val, (int)(utime & 0x7fffffff), false, 0);
+		return futex_requeue(t, addr, addr2, priv, (int)val, (int)(utime & 0x7fffffff),
+				     false, 0);
 	case FUTEX_CMP_REQUEUE:
-		return futex_requeue(t, addr, addr2, (int)val, (int)(utime & 0x7fffffff), true,
-				     val3);
+		return futex_requeue(t, addr, addr2, priv, (int)val, (int)(utime & 0x7fffffff),
+				     true, val3);
 	default:
 		/* WAKE_OP needs an atomic read-modify-write of application memory;
 		 * PI futexes need owner tracking. Not yet. */

@@ -1,7 +1,8 @@
 /*
- * Futexes. Keys are (address space, address): process-private, which covers
- * threads; futexes shared across processes through MAP_SHARED memory are the
- * process-model work still to come.
+ * Futexes. A FUTEX_PRIVATE_FLAG futex, or one in private memory, is keyed by
+ * (address space, address); one in MAP_SHARED memory by the shared object
+ * (file device and inode, or the shared anonymous region) and the offset,
+ * so processes sharing the memory meet on it (mm_futex_key).
  *
  * Lock order: futex_lock is a leaf (nothing is taken while holding it but
  * application memory reads).

@@ -195,10 +195,10 @@ static int vma_split(struct mm *mm, uint64_t addr)
 		return r;
 	tail = mm->vmas[i];
 	tail.start = addr;
-	if (tail.file) {
+	if (tail.file || tail.shm_id)
 		tail.off += addr - mm->vmas[i].start;
+	if (tail.file)
 		file_get(tail.file);
-	}
 	mm->vmas[i].end = addr;
 	vma_insert_at(mm, i + 1, &tail);
 	return 0;
@@ -207,7 +207,7 @@ static int vma_split(struct mm *mm, uint64_t addr)
 static bool vma_mergeable(const struct vma *a, const struct vma *b)
 {
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags && !a->file &&
-	       !b->file && a->name == b->name;
+	       !b->file && !a->shm_id && !b->shm_id && a->name == b->name;
 }
 
 static void vma_merge_around(struct mm *mm, int i)
@@ -414,6 +414,11 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	v.file = file;
 	v.off = off;
 	v.name = (flags & MAP_GROWSDOWN) ? "[stack]" : NULL;
+	if (!file && type != MAP_PRIVATE) {
+		static uint64_t next_shm_id = 1;
+		v.shm_id = __atomic_fetch_add(&next_shm_id, 1, __ATOMIC_SEQ_CST);
+		v.off = 0;
+	}
 	{
 		int i = vma_find(mm, addr);
 		vma_insert_at(mm, i, &v);
@@ -593,10 +598,10 @@ long mm_mremap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, in
 		struct vma nv = v;
 		nv.start = new_addr;
 		nv.end = new_addr + newlen;
-		if (nv.file) {
+		if (nv.file || nv.shm_id)
 			nv.off = v.off + (old - v.start);
+		if (nv.file)
 			file_get(nv.file);
-		}
 		r = vma_unmap_range(mm, old, old + oldlen);
 		if (r < 0)
 			goto out;
@@ -880,4 +885,36 @@ void mm_stats(struct mm *mm, uint64_t *vsize, uint64_t *rss)
 	pthread_mutex_unlock(&mm->lock);
 	*vsize = total;
 	*rss = total; /* an upper bound: the host does not tell us what is resident */
+}
+
+int mm_futex_key(struct mm *mm, uint64_t addr, bool private_, struct futex_key *key)
+{
+	int r = 0;
+
+	memset(key, 0, sizeof(*key));
+	key->x = (uint64_t)(uintptr_t)mm;
+	key->y = addr;
+	if (private_)
+		return 0;
+	pthread_mutex_lock(&mm->lock);
+	int i = vma_find(mm, addr);
+	if (i >= mm->nvmas || mm->vmas[i].start > addr) {
+		r = -EFAULT;
+	} else if (mm->vmas[i].flags & MAP_SHARED) {
+		const struct vma *v = &mm->vmas[i];
+		key->z = v->off + (addr - v->start);
+		if (v->file) {
+			uint64_t dev = 0, ino = 0;
+			file_ids(v->file, &dev, &ino);
+			key->kind = 1;
+			key->x = dev;
+			key->y = ino;
+		} else {
+			key->kind = 2;
+			key->x = v->shm_id;
+			key->y = 0;
+		}
+	}
+	pthread_mutex_unlock(&mm->lock);
+	return r;
 }

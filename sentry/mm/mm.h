@@ -10,6 +10,7 @@
 #ifndef SENTRY_MM_MM_H
 #define SENTRY_MM_MM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -70,6 +71,15 @@ ssize_t mm_write_partial(struct mm *mm, uint64_t dst, const void *src, size_t n)
 char *mm_render_maps(struct mm *mm, size_t *len);
 /* Sizes for /proc/PID/status and statm (bytes). */
 void mm_stats(struct mm *mm, uint64_t *vsize, uint64_t *rss_estimate);
+
+/* What a futex at addr is keyed by: the address space and address for
+ * private memory; the shared object and offset for MAP_SHARED memory, so
+ * that processes sharing it meet on the same key. -EFAULT if unmapped. */
+struct futex_key {
+	int kind; /* 0 private, 1 file, 2 shared anonymous */
+	uint64_t x, y, z;
+};
+int mm_futex_key(struct mm *mm, uint64_t addr, bool private_, struct futex_key *key);
 
 /* The task's own address space, for syscall handlers. */
 int copy_from_user(struct task *t, void *dst, uint64_t src, size_t n);

@@ -21,6 +21,8 @@ struct vma {
 	uint64_t off;       /* file offset of start */
 	const char *name;   /* "[heap]", "[stack]" or NULL (static strings) */
 	bool host_mapped;   /* the file's host descriptor is mapped (else a filled copy) */
+	uint64_t shm_id;    /* MAP_SHARED|MAP_ANONYMOUS: the region's identity (kept
+			     * across fork and splits, for shared futexes); else 0 */
 };
 
 struct mm {

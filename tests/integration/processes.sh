@@ -20,6 +20,8 @@ print(subprocess.run("echo hi | tr a-z A-Z", shell=True, capture_output=True, te
 print(subprocess.call(["/bin/sh", "-c", "exit 9"]))'
 same_as_native "bash process substitution and /dev/stdin on a pipe" /bin/bash -c \
 	'echo piped | cat /dev/stdin; cat <(echo procsub); diff <(echo a) <(echo a) && echo same'
+same_as_native "python3 threads, Condition, subprocess, alarm, kill, multiprocessing.Pool" \
+	/usr/bin/python3 "$(dirname "$0")/python_processes.py"
 
 # make -j2 of a small multi-file C project with Debian's gcc, then run it.
 cp -r "$(dirname "$0")/make-project" "$WORK/proj"

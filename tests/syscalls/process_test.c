@@ -434,3 +434,29 @@ TEST(a_robust_mutex_of_a_dead_thread_reports_owner_died)
 	EXPECT_EQ(pthread_mutex_unlock(&robust_mutex), 0);
 	pthread_mutex_destroy(&robust_mutex);
 }
+
+TEST(a_shared_futex_wakes_across_processes)
+{
+	uint32_t *word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int st;
+
+	if (!EXPECT_NE(word, MAP_FAILED))
+		return;
+	*word = 0;
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+	if (pid == 0) {
+		usleep(50000);
+		__atomic_store_n(word, 1, __ATOMIC_SEQ_CST);
+		syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0); /* shared: no PRIVATE */
+		_exit(0);
+	}
+	struct timespec ts = {10, 0};
+	while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == 0) {
+		long r = syscall(SYS_futex, word, FUTEX_WAIT, 0, &ts, NULL, 0);
+		if (!EXPECT_TRUE(r == 0 || errno == EAGAIN || errno == EINTR))
+			break;
+	}
+	EXPECT_EQ(*word, 1);
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	munmap(word, 4096);
+}
