@@ -9,7 +9,9 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,5 +261,12 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 #endif
-	return kernel_run(&cfg);
+	r = kernel_run(&cfg);
+	/* Leave nothing behind: the gofer exits when its socket closes; make
+	 * sure of it and reap it before the sentry goes. */
+	gofer_client_close(gc);
+	kill(gpid, SIGKILL);
+	while (waitpid(gpid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return r;
 }
