@@ -30,10 +30,11 @@
 
 struct pipe {
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* any change: data, space, an end closed */
+	pthread_cond_t cond; /* any change: data, space, an end opened or closed */
 	char *buf;
 	size_t cap, head, len;
 	int readers, writers;
+	unsigned r_opens, w_opens; /* FIFO: opens so far, for fifo_open's waits */
 	atomic_int refs;
 };
 
@@ -179,6 +180,8 @@ static void pipe_release(struct file *f)
 		p->readers--;
 	if (acc != O_RDONLY)
 		p->writers--;
+	if (p->readers == 0 && p->writers == 0)
+		p->len = 0; /* a FIFO's data goes with its last open end */
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	pipe_put(p);
@@ -213,23 +216,101 @@ static const struct file_operations pipe_fops = {
 	.release = pipe_release,
 };
 
-/* Create a pipe's two ends (references returned in ends[0] read, [1] write). */
-int pipe_create(int flags, struct file *ends[2])
+static struct pipe *pipe_alloc(void)
 {
-	static atomic_ulong next_ino = 100000;
 	struct pipe *p = calloc(1, sizeof(*p));
-	char name[64];
 
 	if (!p)
-		return -ENOMEM;
+		return NULL;
 	p->cap = PIPE_DEFAULT_SIZE;
 	p->buf = malloc(p->cap);
 	if (!p->buf) {
 		free(p);
-		return -ENOMEM;
+		return NULL;
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
+	return p;
+}
+
+/*
+ * Open a FIFO (Linux's fifo_open): a reader waits for a writer and a writer
+ * for a reader, unless O_NONBLOCK (then a writer without a reader gets
+ * ENXIO); O_RDWR never waits. The pipe lives with the inode.
+ */
+int fifo_open(struct inode *inode, struct file *f, int flags)
+{
+	int acc = flags & O_ACCMODE, r = 0;
+	struct pipe *p;
+
+	pthread_mutex_lock(&inode->lock);
+	if (!inode->fifo) {
+		inode->fifo = pipe_alloc();
+		if (inode->fifo)
+			atomic_init(&((struct pipe *)inode->fifo)->refs, 1); /* the inode's */
+	}
+	p = inode->fifo;
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	pthread_mutex_unlock(&inode->lock);
+	if (!p)
+		return -ENOMEM;
+
+	pthread_mutex_lock(&p->lock);
+	if (acc == O_WRONLY && (flags & O_NONBLOCK) && p->readers == 0) {
+		r = -ENXIO;
+		goto fail;
+	}
+	if (acc != O_WRONLY) {
+		p->readers++;
+		p->r_opens++;
+	}
+	if (acc != O_RDONLY) {
+		p->writers++;
+		p->w_opens++;
+	}
+	pthread_cond_broadcast(&p->cond);
+	if (acc == O_RDONLY && !(flags & O_NONBLOCK)) {
+		unsigned seen = p->w_opens;
+		while (p->writers == 0 && p->w_opens == seen)
+			if ((r = task_cond_wait(&p->cond, &p->lock)) < 0) {
+				p->readers--;
+				goto fail;
+			}
+	} else if (acc == O_WRONLY) {
+		unsigned seen = p->r_opens;
+		while (p->readers == 0 && p->r_opens == seen)
+			if ((r = task_cond_wait(&p->cond, &p->lock)) < 0) {
+				p->writers--;
+				goto fail;
+			}
+	}
+	pthread_mutex_unlock(&p->lock);
+	f->ops = &pipe_fops;
+	f->priv = p;
+	return 0;
+fail:
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pipe_put(p);
+	return r;
+}
+
+void fifo_evict(struct inode *inode)
+{
+	pipe_put(inode->fifo);
+	inode->fifo = NULL;
+}
+
+/* Create a pipe's two ends (references returned in ends[0] read, [1] write). */
+int pipe_create(int flags, struct file *ends[2])
+{
+	static atomic_ulong next_ino = 100000;
+	struct pipe *p = pipe_alloc();
+	char name[64];
+
+	if (!p)
+		return -ENOMEM;
 	p->readers = p->writers = 1;
 	atomic_init(&p->refs, 2);
 	snprintf(name, sizeof(name), "pipe:[%lu]", atomic_fetch_add(&next_ino, 1));

@@ -379,6 +379,16 @@ int vfs_open_d(struct mount *mnt, struct dentry *d, int flags, struct file **out
 	struct file *f = file_alloc(mnt, d, flags);
 	if (!f)
 		return -ENOMEM;
+	if (!(flags & O_PATH) && S_ISFIFO(d->inode->mode)) {
+		int err = fifo_open(d->inode, f, flags);
+		if (err) {
+			f->ops = NULL;
+			file_put(f);
+			return err;
+		}
+		*out = f;
+		return 0;
+	}
 	if (!(flags & O_PATH) && d->inode->iops && d->inode->iops->open) {
 		int err = d->inode->iops->open(d, f);
 		if (err) {

@@ -109,6 +109,8 @@ void inode_put(struct inode *inode)
 		return;
 	if (inode->sb && inode->sb->ops && inode->sb->ops->evict_inode)
 		inode->sb->ops->evict_inode(inode);
+	if (inode->fifo)
+		fifo_evict(inode);
 	pthread_mutex_destroy(&inode->lock);
 	free(inode);
 }

@@ -203,7 +203,13 @@ struct inode {
 	const struct file_operations *fops; /* default ops of files opened on it */
 	void *priv;                 /* the filesystem's own */
 	atomic_uint iflags;         /* I_* */
+	void *fifo;                 /* lock: a FIFO's pipe (fs/pipe.c), NULL until opened */
 };
+
+/* FIFOs (fs/pipe.c): open a FIFO inode's pipe end into f (blocking as
+ * Linux's fifo_open), and free the pipe when the inode goes. */
+int fifo_open(struct inode *inode, struct file *f, int flags);
+void fifo_evict(struct inode *inode);
 
 #define I_OVL_OPAQUE 0x1  /* overlay: this upper directory hides the lower one */
 #define I_LINKABLE 0x2    /* O_TMPFILE without O_EXCL: linkat may give it a name */
