@@ -216,6 +216,51 @@ static const struct file_operations pipe_fops = {
 	.release = pipe_release,
 };
 
+/* F_GETPIPE_SZ / F_SETPIPE_SZ; -EBADF when f is no pipe. */
+long pipe_fcntl(struct file *f, int cmd, uint64_t arg)
+{
+	struct pipe *p = f->priv;
+	long r;
+
+	if (f->ops != &pipe_fops)
+		return -EBADF;
+	if (cmd == F_GETPIPE_SZ) {
+		pthread_mutex_lock(&p->lock);
+		r = (long)p->cap;
+		pthread_mutex_unlock(&p->lock);
+		return r;
+	}
+	/* Rounded up to a power-of-two number of pages, at least one page;
+	 * beyond pipe-max-size (1 MiB) only with CAP_SYS_RESOURCE. */
+	if (arg > (1ULL << 31))
+		return -EINVAL;
+	size_t size = 4096;
+	while (size < arg)
+		size <<= 1;
+	struct task *t = task_current();
+	if (size > (1 << 20) && !(t && creds_capable(&t->creds, 24 /* CAP_SYS_RESOURCE */)))
+		return -EPERM;
+	pthread_mutex_lock(&p->lock);
+	if (p->len > size) {
+		pthread_mutex_unlock(&p->lock);
+		return -EBUSY;
+	}
+	char *nb = malloc(size);
+	if (!nb) {
+		pthread_mutex_unlock(&p->lock);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->len; i++)
+		nb[i] = p->buf[(p->head + i) % p->cap];
+	free(p->buf);
+	p->buf = nb;
+	p->cap = size;
+	p->head = 0;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	return (long)size;
+}
+
 static struct pipe *pipe_alloc(void)
 {
 	struct pipe *p = calloc(1, sizeof(*p));

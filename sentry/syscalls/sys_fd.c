@@ -92,6 +92,10 @@ SYSCALL_DEFINE(fcntl)
 		r = f->ops && f->ops->setfl ? f->ops->setfl(f, newflags) : 0;
 		break;
 	}
+	case F_GETPIPE_SZ:
+	case F_SETPIPE_SZ:
+		r = pipe_fcntl(f, cmd, arg);
+		break;
 	default:
 		r = -EINVAL;
 		break;

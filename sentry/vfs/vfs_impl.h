@@ -209,6 +209,8 @@ struct inode {
 /* FIFOs (fs/pipe.c): open a FIFO inode's pipe end into f (blocking as
  * Linux's fifo_open), and free the pipe when the inode goes. */
 int fifo_open(struct inode *inode, struct file *f, int flags);
+/* F_GETPIPE_SZ / F_SETPIPE_SZ on a pipe or FIFO end; -EBADF for other files. */
+long pipe_fcntl(struct file *f, int cmd, uint64_t arg);
 void fifo_evict(struct inode *inode);
 
 #define I_OVL_OPAQUE 0x1  /* overlay: this upper directory hides the lower one */

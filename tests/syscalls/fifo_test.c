@@ -44,3 +44,22 @@ TEST(fifo_nonblocking_opens)
 	close(rw);
 	EXPECT_ERRNO(mkfifo("f", 0600), EEXIST);
 }
+
+TEST(pipe_size_can_be_read_and_changed)
+{
+	int p[2];
+	char big[8192];
+
+	EXPECT_SYS(pipe(p));
+	EXPECT_EQ(fcntl(p[0], F_GETPIPE_SZ), 65536);
+	EXPECT_EQ(fcntl(p[1], F_SETPIPE_SZ, 5000), 8192);
+	EXPECT_EQ(fcntl(p[0], F_GETPIPE_SZ), 8192);
+	memset(big, 'a', sizeof(big));
+	EXPECT_EQ(write(p[1], big, sizeof(big)), (ssize_t)sizeof(big));
+	EXPECT_ERRNO(fcntl(p[1], F_SETPIPE_SZ, 4096), EBUSY);
+	int f = (int)EXPECT_SYS(open("file", O_CREAT | O_RDWR, 0600));
+	EXPECT_ERRNO(fcntl(f, F_GETPIPE_SZ), EBADF);
+	close(f);
+	close(p[0]);
+	close(p[1]);
+}
