@@ -1,6 +1,8 @@
 /*
- * ITIMER_REAL (setitimer, alarm): one sentry thread sleeps until the
- * earliest deadline of any process and sends SIGALRM when it passes.
+ * ITIMER_REAL (setitimer, alarm) and POSIX timers (timer_create): one
+ * sentry thread sleeps until the earliest deadline of any process and sends
+ * the signal when it passes. Deadlines are kept on CLOCK_MONOTONIC (a
+ * CLOCK_REALTIME timer is converted when it is armed).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -8,6 +10,7 @@
 #include <time.h>
 
 #include "kernel/kernel_impl.h"
+#include "kernel/posix_timer.h"
 
 static pthread_cond_t timer_cond;
 static bool timer_started;
@@ -23,11 +26,47 @@ struct scan {
 	int64_t now, earliest;
 };
 
+static void fire_posix(struct thread_group *tg, struct posix_timer *pt, struct scan *s)
+{
+	if (!pt->deadline)
+		return;
+	if (pt->deadline <= s->now) {
+		int64_t n = 1;
+		if (pt->interval > 0) {
+			n += (s->now - pt->deadline) / pt->interval;
+			pt->deadline += n * pt->interval;
+		} else {
+			pt->deadline = 0;
+		}
+		pt->overrun = (int)(n - 1 > INT32_MAX ? INT32_MAX : n - 1);
+		if (pt->notify != SIGEV_NONE) {
+			struct pending_siginfo pi = {.code = SI_TIMER, .pid = pt->id,
+						     .uid = pt->overrun, .value = pt->value};
+			struct task *target = NULL;
+			if (pt->notify == 4 /* SIGEV_THREAD_ID */) {
+				target = task_lookup(pt->tid);
+				if (target && target->tg != tg)
+					target = NULL;
+			}
+			if (target)
+				signal_send_info(NULL, target, pt->signo, &pi);
+			else
+				signal_send_info(tg, NULL, pt->signo, &pi);
+		}
+	}
+	if (pt->deadline > 0 && (s->earliest < 0 || pt->deadline < s->earliest))
+		s->earliest = pt->deadline;
+}
+
 static int fire_expired(struct thread_group *tg, void *arg)
 {
 	struct scan *s = arg;
 
-	if (tg->zombie || tg->itimer_real_deadline <= 0)
+	if (tg->zombie)
+		return 0;
+	for (struct posix_timer *pt = tg->timers; pt; pt = pt->next)
+		fire_posix(tg, pt, s);
+	if (tg->itimer_real_deadline <= 0)
 		return 0;
 	if (tg->itimer_real_deadline <= s->now) {
 		signal_send_tg(tg, SIGALRM);

@@ -106,7 +106,9 @@ static int setup_frame(struct task *t, int sig, const struct k_sigaction *act,
 	f.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fpsize > 512 ? UC_FP_XSTATE : 0);
 	f.uc.ss_sp = t->altstack.sp;
 	f.uc.ss_size = t->altstack.size;
-	f.uc.ss_flags = t->altstack.size ? (on_altstack(t, t->regs.rsp) ? SS_ONSTACK : 0)
+	/* Linux saves the sigaltstack() flags (sas_ss_flags), not whether the
+	 * interrupted code was on the alternate stack. */
+	f.uc.ss_flags = t->altstack.size ? (int32_t)(t->altstack.flags & SS_AUTODISARM_)
 					 : SS_DISABLE;
 	struct guest_sigcontext *mc = &f.uc.mc;
 	const arch_regs *r = &t->regs;
@@ -128,7 +130,12 @@ static int setup_frame(struct task *t, int sig, const struct k_sigaction *act,
 	t->has_saved_sigmask = false;
 	f.info.si_signo = sig;
 	f.info.si_code = pi->code;
-	if (pi->code <= 0 || sig == SIGCHLD) {
+	if (pi->code == SI_TIMER || pi->code == SI_QUEUE || pi->code == SI_MESGQ) {
+		/* _timer {tid, overrun, sigval} / _rt {pid, uid, sigval} */
+		f.info.u.kill.pid = pi->pid;
+		f.info.u.kill.uid = (uint32_t)pi->uid;
+		memcpy(f.info.u.raw + 8, &pi->value, sizeof(pi->value));
+	} else if (pi->code <= 0 || sig == SIGCHLD) {
 		f.info.u.kill.pid = pi->pid;
 		f.info.u.kill.uid = (uint32_t)pi->uid;
 		f.info.u.kill.status = pi->status;
@@ -196,7 +203,8 @@ static void fix_restart(struct task *t, const struct k_sigaction *act)
 	t->regs.rip -= 2;
 }
 
-void signal_deliver(struct task *t, bool in_syscall)
+/* Deliver one signal; true if a handler frame was set up (so another may go on top). */
+static bool deliver_one(struct task *t, bool in_syscall)
 {
 	struct k_sigaction act;
 	struct pending_siginfo pi;
@@ -228,7 +236,7 @@ void signal_deliver(struct task *t, bool in_syscall)
 			}
 			tg_group_exit(t->tg, sig | (d == SIGDFL_CORE ? 0x80 : 0));
 			pthread_mutex_unlock(&kernel.lock);
-			return;
+			return false;
 		}
 		if (act.flags & SA_RESETHAND)
 			memset(&t->tg->sigactions[sig], 0, sizeof(act));
@@ -243,14 +251,14 @@ void signal_deliver(struct task *t, bool in_syscall)
 			t->sigmask = t->saved_sigmask;
 			t->has_saved_sigmask = false;
 		}
-		return;
+		return false;
 	}
 	if (!(act.flags & SA_RESTORER_) || setup_frame(t, sig, &act, &pi) < 0) {
 		/* No way to return or no room for the frame: SIGSEGV, as Linux. */
 		pthread_mutex_lock(&kernel.lock);
 		tg_group_exit(t->tg, SIGSEGV | 0x80);
 		pthread_mutex_unlock(&kernel.lock);
-		return;
+		return false;
 	}
 	t->sigmask |= act.mask;
 	if (!(act.flags & SA_NODEFER))
@@ -260,6 +268,18 @@ void signal_deliver(struct task *t, bool in_syscall)
 		t->altstack.sp = t->altstack.size = 0;
 		t->altstack.flags = SS_DISABLE;
 	}
+	return true;
+}
+
+/*
+ * Deliver every signal that is deliverable now, as Linux does before it
+ * returns to user mode: each new frame goes on top of the previous one, so the
+ * last handler set up runs first and returns into the one below it.
+ */
+void signal_deliver(struct task *t, bool in_syscall)
+{
+	while (deliver_one(t, in_syscall))
+		in_syscall = false;
 }
 
 /* A synchronous fault: delivered to its handler, or fatal. */

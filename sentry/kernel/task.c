@@ -16,6 +16,7 @@
 
 #include "kernel/kernel_impl.h"
 #include "kernel/futex.h"
+#include "kernel/posix_timer.h"
 #include "loader/loader.h"
 #include "mm/mm.h"
 #include "syscalls/dispatch.h"
@@ -136,6 +137,7 @@ void tg_put(struct thread_group *tg)
 {
 	if (--tg->refs > 0)
 		return;
+	posix_timers_free(tg);
 	pthread_cond_destroy(&tg->child_exit);
 	pthread_cond_destroy(&tg->stop_cond);
 	free(tg);
@@ -307,6 +309,7 @@ int task_exec(struct task *t, const char *path, char **argv, char **envp, char *
 			memset(a, 0, sizeof(*a));
 	}
 	snprintf(t->tg->exe_path, sizeof(t->tg->exe_path), "%s", res->exe_path);
+	posix_timers_free(t->tg); /* timers do not survive exec */
 	pthread_mutex_unlock(&kernel.lock);
 	memcpy(t->comm, res->comm, sizeof(t->comm));
 	t->comm[TASK_COMM_LEN - 1] = 0;

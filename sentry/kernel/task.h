@@ -25,6 +25,7 @@ struct mm;
 struct fdtable;
 struct fs_context;
 struct thread_group;
+struct posix_timer;
 
 #define TASK_COMM_LEN 16
 #define KERNEL_NSIG 64
@@ -71,6 +72,7 @@ struct thread_group {
 	/* ITIMER_REAL / alarm: CLOCK_MONOTONIC deadline (0 = off) and period. */
 	int64_t itimer_real_deadline; /* kernel.lock */
 	int64_t itimer_real_interval; /* kernel.lock */
+	struct posix_timer *timers;   /* kernel.lock: timer_create's, by id */
 	/* CPU time: the process's own at exit, and its reaped children's (ns). */
 	uint64_t exit_utime, exit_stime; /* kernel.lock */
 	uint64_t child_utime, child_stime; /* kernel.lock */
@@ -100,8 +102,9 @@ struct task {
 	sigset64_t pending;           /* kernel.lock */
 	/* What the application sees of each pending signal (kernel.lock). */
 	struct pending_siginfo {
-		int32_t code, pid, uid, status;
+		int32_t code, pid, uid, status; /* pid/uid: timer id/overrun for SI_TIMER */
 		uint64_t addr;
+		uint64_t value;                 /* sigval of SI_TIMER, SI_QUEUE, SI_MESGQ */
 	} pending_info[KERNEL_NSIG];
 	struct {
 		uint64_t sp, size;

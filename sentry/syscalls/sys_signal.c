@@ -217,6 +217,8 @@ SYSCALL_DEFINE(rt_sigtimedwait)
 		si.pid = pi.pid;
 		si.uid = (uint32_t)pi.uid;
 		si.status = pi.status;
+		if (pi.code == SI_TIMER || pi.code == SI_QUEUE || pi.code == SI_MESGQ)
+			memcpy(&si.status, &pi.value, sizeof(pi.value));
 		if (copy_to_user(t, args->a[1], &si, sizeof(si)))
 			return -EFAULT;
 	}
@@ -238,6 +240,7 @@ static long do_sigqueue(struct task *t, int tgid, int tid, int sig, uint64_t uin
 		return -EINVAL;
 	pi = (struct pending_siginfo){.code = si.si_code, .pid = si.pid, .uid = (int)si.uid,
 				      .status = si.status};
+	memcpy(&pi.value, &si.status, sizeof(pi.value)); /* the sigval at offset 24 */
 	pthread_mutex_lock(&kernel.lock);
 	if (tid > 0) {
 		struct task *x = task_lookup(tid);

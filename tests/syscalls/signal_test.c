@@ -145,3 +145,54 @@ TEST(pselect_lets_in_a_blocked_signal_and_restores_the_mask)
 	EXPECT_SYS(sigprocmask(SIG_UNBLOCK, &block, NULL));
 	signal(SIGUSR1, SIG_DFL);
 }
+
+static volatile int timer_val, timer_code;
+
+static void on_timer(int sig, siginfo_t *si, void *uc)
+{
+	timer_val = si->si_value.sival_int;
+	timer_code = si->si_code;
+	alarms++;
+}
+
+TEST(posix_timers_signal_with_their_value)
+{
+	struct sigaction sa;
+	struct sigevent ev;
+	struct itimerspec its = {{0, 0}, {0, 20 * 1000 * 1000}}, cur;
+	timer_t tm, quiet;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_timer;
+	sa.sa_flags = SA_SIGINFO;
+	EXPECT_SYS(sigaction(SIGRTMIN, &sa, NULL));
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGRTMIN;
+	ev.sigev_value.sival_int = 4242;
+	EXPECT_SYS(timer_create(CLOCK_MONOTONIC, &ev, &tm));
+	alarms = 0;
+	EXPECT_SYS(timer_settime(tm, 0, &its, NULL));
+	sigemptyset(&none);
+	while (alarms == 0)
+		sigsuspend(&none);
+	EXPECT_EQ(timer_val, 4242);
+	EXPECT_EQ(timer_code, SI_TIMER);
+	EXPECT_SYS(timer_gettime(tm, &cur));
+	EXPECT_EQ(cur.it_value.tv_sec, 0);
+	EXPECT_EQ(cur.it_value.tv_nsec, 0); /* one-shot, expired */
+	EXPECT_SYS(timer_delete(tm));
+	EXPECT_ERRNO(timer_delete(tm), EINVAL);
+
+	ev.sigev_notify = SIGEV_NONE;
+	EXPECT_SYS(timer_create(CLOCK_REALTIME, &ev, &quiet));
+	its.it_value.tv_sec = 100;
+	EXPECT_SYS(timer_settime(quiet, 0, &its, NULL));
+	EXPECT_SYS(timer_gettime(quiet, &cur));
+	EXPECT_TRUE(cur.it_value.tv_sec >= 98 && cur.it_value.tv_sec <= 100);
+	EXPECT_EQ(timer_getoverrun(quiet), 0);
+	EXPECT_SYS(timer_delete(quiet));
+	EXPECT_ERRNO(timer_create((clockid_t)12345, &ev, &quiet), EINVAL);
+	signal(SIGRTMIN, SIG_DFL);
+}
