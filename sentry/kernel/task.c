@@ -39,6 +39,10 @@ void task_set_current(struct task *t)
 void task_interrupt(struct task *t)
 {
 	atomic_store(&t->interrupted, 1);
+	/* The calling task is in the sentry already and will look at its
+	 * signals before it resumes: a kick would only cost another stop. */
+	if (t == task_current())
+		return;
 	if (t->pthr)
 		platform->kick(t->pthr);
 	if (t->thread && !pthread_equal(t->thread, pthread_self()))

@@ -1,0 +1,57 @@
+/* System V shared memory. */
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+TEST(a_segment_is_shared_across_fork)
+{
+	int id = (int)EXPECT_SYS(shmget(IPC_PRIVATE, 10000, IPC_CREAT | 0600));
+	char *p = shmat(id, NULL, 0);
+	struct shmid_ds ds;
+	int st;
+
+	if (!EXPECT_NE(p, (void *)-1))
+		return;
+	strcpy(p, "parent");
+	EXPECT_SYS(shmctl(id, IPC_STAT, &ds));
+	EXPECT_EQ(ds.shm_segsz, 10000);
+	EXPECT_EQ(ds.shm_nattch, 1);
+	EXPECT_EQ(ds.shm_perm.mode & 0777, 0600);
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+	if (pid == 0) {
+		char *q = shmat(id, NULL, 0);
+		if (q == (void *)-1 || strcmp(q, "parent") != 0)
+			_exit(1);
+		strcpy(q, "child");
+		_exit(shmdt(q) == 0 ? 0 : 2);
+	}
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_EQ(st, 0);
+	EXPECT_STREQ(p, "child");
+	EXPECT_SYS(shmctl(id, IPC_RMID, NULL));
+	EXPECT_SYS(shmdt(p));
+	EXPECT_ERRNO(shmdt(p), EINVAL);
+	EXPECT_ERRNO(shmctl(id, IPC_STAT, &ds), EINVAL); /* gone with its last attach */
+}
+
+TEST(keys_and_errors)
+{
+	key_t key = 0x5e17e000 + (getpid() & 0xfff);
+	int id = (int)EXPECT_SYS(shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600));
+
+	EXPECT_EQ(shmget(key, 4096, 0), id);
+	EXPECT_ERRNO(shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600), EEXIST);
+	EXPECT_ERRNO(shmget(key, 8192, 0), EINVAL);
+	EXPECT_ERRNO(shmget(key + 1, 4096, 0), ENOENT);
+	EXPECT_ERRNO(shmget(IPC_PRIVATE, 0, IPC_CREAT | 0600), EINVAL);
+	EXPECT_ERRNO(shmat(id, (void *)0x1001, 0), EINVAL);
+	char *r = shmat(id, NULL, SHM_RDONLY);
+	if (EXPECT_NE(r, (void *)-1))
+		EXPECT_SYS(shmdt(r));
+	EXPECT_ERRNO(shmat(-5, NULL, 0), EINVAL);
+	EXPECT_SYS(shmctl(id, IPC_RMID, NULL));
+	EXPECT_ERRNO(shmget(key, 4096, 0), ENOENT);
+}
