@@ -1,5 +1,7 @@
 /* System V shared memory. */
 #include <sys/ipc.h>
+#include <sys/sem.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
@@ -54,4 +56,43 @@ TEST(keys_and_errors)
 	EXPECT_ERRNO(shmat(-5, NULL, 0), EINVAL);
 	EXPECT_SYS(shmctl(id, IPC_RMID, NULL));
 	EXPECT_ERRNO(shmget(key, 4096, 0), ENOENT);
+}
+
+union semun_ {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
+TEST(semaphores_block_and_wake_across_processes)
+{
+	int id = (int)EXPECT_SYS(semget(IPC_PRIVATE, 2, IPC_CREAT | 0600));
+	struct sembuf down = {0, -1, 0}, up = {0, 1, 0}, nowait = {0, -1, IPC_NOWAIT};
+	union semun_ arg;
+	int st;
+
+	EXPECT_EQ(semctl(id, 0, GETVAL), 0);
+	EXPECT_ERRNO(semop(id, &nowait, 1), EAGAIN);
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+	if (pid == 0) {
+		usleep(50000);
+		_exit(semop(id, &up, 1) == 0 ? 0 : 1);
+	}
+	EXPECT_SYS(semop(id, &down, 1)); /* waits for the child's up */
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_EQ(st, 0);
+	arg.val = 5;
+	EXPECT_SYS(semctl(id, 1, SETVAL, arg));
+	EXPECT_EQ(semctl(id, 1, GETVAL), 5);
+	EXPECT_EQ(semctl(id, 1, GETPID), getpid());
+	struct sembuf two[2] = {{0, -1, IPC_NOWAIT}, {1, -1, 0}};
+	EXPECT_ERRNO(semop(id, two, 2), EAGAIN); /* all or nothing */
+	EXPECT_EQ(semctl(id, 1, GETVAL), 5);
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	EXPECT_ERRNO(semtimedop(id, &down, 1, &ts), EAGAIN);
+	struct sembuf bad = {7, 1, 0};
+	EXPECT_ERRNO(semop(id, &bad, 1), EFBIG);
+	EXPECT_SYS(semctl(id, 0, IPC_RMID));
+	EXPECT_ERRNO(semctl(id, 0, GETVAL), EINVAL);
+	EXPECT_ERRNO(semget(IPC_PRIVATE, 0, IPC_CREAT | 0600), EINVAL);
 }

@@ -1,0 +1,421 @@
+/*
+ * System V semaphores: semget, semop, semtimedop, semctl.
+ *
+ * A set's operations apply all at once or not at all (Linux's semop); a
+ * blocked semop sleeps on the set and is woken by every change, by IPC_RMID
+ * (EIDRM) and by a signal for the task (EINTR: semop is never restarted).
+ * SEM_UNDO is accepted but nothing is undone at exit yet.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <time.h>
+
+#include "kernel/kernel_impl.h"
+#include "mm/mm.h"
+#include "syscalls/syscalls.h"
+
+#define SEM_MAX_SETS 1024
+#define SEMMSL_ 32000
+#define SEMOPM_ 500
+#define SEMVMX_ 32767
+
+struct sem_set {
+	int id;
+	int32_t key;
+	int nsems;
+	uint16_t *vals;
+	int32_t *pids;
+	uint32_t mode, uid, gid, cuid, cgid;
+	bool removed;
+	int64_t otime, ctime;
+	int waiters_n, waiters_z; /* for GETNCNT / GETZCNT (approximate: per set) */
+	pthread_cond_t cond;
+};
+
+static pthread_mutex_t sem_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sem_set *sets[SEM_MAX_SETS];
+static int sem_seq;
+
+static struct sem_set *set_by_id(int id)
+{
+	if (id < 0)
+		return NULL;
+	struct sem_set *s = sets[id % SEM_MAX_SETS];
+	return s && s->id == id && !s->removed ? s : NULL;
+}
+
+static bool may(struct task *t, const struct sem_set *s, int want)
+{
+	uint32_t bits;
+
+	if (creds_capable(&t->creds, 15 /* CAP_IPC_OWNER */))
+		return true;
+	if (t->creds.euid == s->uid || t->creds.euid == s->cuid)
+		bits = s->mode >> 6;
+	else if (creds_in_group(&t->creds, s->gid) || creds_in_group(&t->creds, s->cgid))
+		bits = s->mode >> 3;
+	else
+		bits = s->mode;
+	return (bits & (uint32_t)want) == (uint32_t)want;
+}
+
+SYSCALL_DEFINE(semget)
+{
+	int32_t key = (int32_t)args->a[0];
+	int nsems = (int)args->a[1], flags = (int)args->a[2];
+	struct sem_set *s = NULL;
+	long r;
+
+	pthread_mutex_lock(&sem_lock);
+	if (key != IPC_PRIVATE) {
+		for (int i = 0; i < SEM_MAX_SETS; i++)
+			if (sets[i] && sets[i]->key == key) {
+				s = sets[i];
+				break;
+			}
+		if (s) {
+			if ((flags & IPC_CREAT) && (flags & IPC_EXCL))
+				r = -EEXIST;
+			else if (nsems > s->nsems)
+				r = -EINVAL;
+			else if (!may(t, s, (flags & 0400 ? 4 : 0) | (flags & 0200 ? 2 : 0)))
+				r = -EACCES;
+			else
+				r = s->id;
+			goto out;
+		}
+		if (!(flags & IPC_CREAT)) {
+			r = -ENOENT;
+			goto out;
+		}
+	}
+	if (nsems <= 0 || nsems > SEMMSL_) {
+		r = -EINVAL;
+		goto out;
+	}
+	int slot = -1;
+	for (int i = 0; i < SEM_MAX_SETS && slot < 0; i++)
+		if (!sets[i])
+			slot = i;
+	if (slot < 0) {
+		r = -ENOSPC;
+		goto out;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s) {
+		s->vals = calloc((size_t)nsems, sizeof(*s->vals));
+		s->pids = calloc((size_t)nsems, sizeof(*s->pids));
+	}
+	if (!s || !s->vals || !s->pids) {
+		if (s) {
+			free(s->vals);
+			free(s->pids);
+		}
+		free(s);
+		r = -ENOMEM;
+		goto out;
+	}
+	sem_seq = (sem_seq + 1) % 32768;
+	s->id = sem_seq * SEM_MAX_SETS + slot;
+	s->key = key;
+	s->nsems = nsems;
+	s->mode = (uint32_t)flags & 0777;
+	s->uid = s->cuid = t->creds.euid;
+	s->gid = s->cgid = t->creds.egid;
+	s->ctime = time(NULL);
+	pthread_cond_init(&s->cond, NULL);
+	sets[slot] = s;
+	r = s->id;
+out:
+	pthread_mutex_unlock(&sem_lock);
+	return r;
+}
+
+struct guest_sembuf {
+	uint16_t num;
+	int16_t op;
+	int16_t flg;
+};
+
+/* Can every op apply now? 0 yes, -EAGAIN would block (*zero tells which kind). */
+static int try_ops(struct sem_set *s, const struct guest_sembuf *ops, int n, bool *zero)
+{
+	for (int i = 0; i < n; i++) {
+		int v = s->vals[ops[i].num];
+		/* Later ops on the same semaphore see earlier ones' effect. */
+		for (int j = 0; j < i; j++)
+			if (ops[j].num == ops[i].num)
+				v += ops[j].op;
+		if (ops[i].op < 0 && v + ops[i].op < 0) {
+			*zero = false;
+			return -EAGAIN;
+		}
+		if (ops[i].op == 0 && v != 0) {
+			*zero = true;
+			return -EAGAIN;
+		}
+		if (v + ops[i].op > SEMVMX_)
+			return -ERANGE;
+	}
+	return 0;
+}
+
+static long do_semop(struct task *t, int id, uint64_t usops, unsigned nsops, uint64_t utimeout)
+{
+	struct guest_sembuf *ops;
+	int64_t deadline = -1;
+	long r;
+
+	if (nsops == 0 || nsops > SEMOPM_)
+		return nsops == 0 ? -EINVAL : -E2BIG;
+	ops = calloc(nsops, sizeof(*ops));
+	if (!ops)
+		return -ENOMEM;
+	if (copy_from_user(t, ops, usops, nsops * sizeof(*ops))) {
+		free(ops);
+		return -EFAULT;
+	}
+	if (utimeout) {
+		struct {
+			int64_t sec, nsec;
+		} ts;
+		struct timespec now;
+		if (copy_from_user(t, &ts, utimeout, sizeof(ts))) {
+			free(ops);
+			return -EFAULT;
+		}
+		if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000) {
+			free(ops);
+			return -EINVAL;
+		}
+		clock_gettime(CLOCK_REALTIME, &now);
+		deadline = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec +
+			   (ts.sec > 1000000000LL ? 1000000000LL * 1000000000LL
+						  : ts.sec * 1000000000LL + ts.nsec);
+	}
+	pthread_mutex_lock(&sem_lock);
+	struct sem_set *s = set_by_id(id);
+	if (!s) {
+		r = -EINVAL;
+		goto out;
+	}
+	bool alter = false;
+	for (unsigned i = 0; i < nsops; i++) {
+		if (ops[i].num >= s->nsems) {
+			r = -EFBIG;
+			goto out;
+		}
+		alter |= ops[i].op != 0;
+	}
+	if (!may(t, s, alter ? 2 : 4)) {
+		r = -EACCES;
+		goto out;
+	}
+	for (;;) {
+		bool zero = false;
+		r = try_ops(s, ops, (int)nsops, &zero);
+		if (r != -EAGAIN)
+			break;
+		bool nowait = false;
+		for (unsigned i = 0; i < nsops; i++)
+			nowait |= ops[i].flg & IPC_NOWAIT;
+		if (nowait)
+			break;
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (deadline >= 0 && (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec >= deadline)
+			break; /* EAGAIN: timed out */
+		if (zero)
+			s->waiters_z++;
+		else
+			s->waiters_n++;
+		int w = task_cond_wait(&s->cond, &sem_lock);
+		if (zero)
+			s->waiters_z--;
+		else
+			s->waiters_n--;
+		if (s->removed) {
+			r = -EIDRM;
+			s = NULL;
+			break;
+		}
+		if (w < 0) {
+			r = -EINTR;
+			break;
+		}
+	}
+	if (r == 0 && s) {
+		for (unsigned i = 0; i < nsops; i++) {
+			s->vals[ops[i].num] = (uint16_t)(s->vals[ops[i].num] + ops[i].op);
+			s->pids[ops[i].num] = t->tg->tgid;
+		}
+		s->otime = time(NULL);
+		pthread_cond_broadcast(&s->cond);
+	}
+out:
+	pthread_mutex_unlock(&sem_lock);
+	free(ops);
+	return r;
+}
+
+SYSCALL_DEFINE(semop)
+{
+	return do_semop(t, (int)args->a[0], args->a[1], (unsigned)args->a[2], 0);
+}
+
+SYSCALL_DEFINE(semtimedop)
+{
+	return do_semop(t, (int)args->a[0], args->a[1], (unsigned)args->a[2], args->a[3]);
+}
+
+struct guest_semid_ds {
+	int32_t key;
+	uint32_t uid, gid, cuid, cgid, mode;
+	uint16_t seq, pad2;
+	uint32_t pad3;
+	uint64_t unused1, unused2;
+	int64_t otime;
+	uint64_t unused3;
+	int64_t ctime;
+	uint64_t unused4, nsems, unused5, unused6;
+};
+
+_Static_assert(sizeof(struct guest_semid_ds) == 104, "semid64_ds");
+
+SYSCALL_DEFINE(semctl)
+{
+	int id = (int)args->a[0], num = (int)args->a[1], cmd = (int)args->a[2] & ~0x100;
+	uint64_t arg = args->a[3];
+	struct guest_semid_ds ds;
+	uint16_t *all = NULL;
+	long r = 0;
+
+	pthread_mutex_lock(&sem_lock);
+	struct sem_set *s = set_by_id(id);
+	if (!s) {
+		pthread_mutex_unlock(&sem_lock);
+		return -EINVAL;
+	}
+	switch (cmd) {
+	case GETVAL:
+	case GETPID:
+	case GETNCNT:
+	case GETZCNT:
+		if (num < 0 || num >= s->nsems) {
+			r = -EINVAL;
+			break;
+		}
+		if (!may(t, s, 4)) {
+			r = -EACCES;
+			break;
+		}
+		r = cmd == GETVAL ? s->vals[num] : cmd == GETPID ? s->pids[num]
+				: cmd == GETNCNT ? s->waiters_n : s->waiters_z;
+		break;
+	case SETVAL: {
+		int v = (int)arg;
+		if (num < 0 || num >= s->nsems || v < 0 || v > SEMVMX_) {
+			r = num < 0 || num >= s->nsems ? -EINVAL : -ERANGE;
+			break;
+		}
+		if (!may(t, s, 2)) {
+			r = -EACCES;
+			break;
+		}
+		s->vals[num] = (uint16_t)v;
+		s->pids[num] = t->tg->tgid;
+		s->ctime = time(NULL);
+		pthread_cond_broadcast(&s->cond);
+		break;
+	}
+	case GETALL:
+	case SETALL:
+		if (!may(t, s, cmd == GETALL ? 4 : 2)) {
+			r = -EACCES;
+			break;
+		}
+		all = calloc((size_t)s->nsems, sizeof(*all));
+		if (!all) {
+			r = -ENOMEM;
+			break;
+		}
+		if (cmd == GETALL) {
+			memcpy(all, s->vals, (size_t)s->nsems * sizeof(*all));
+			int n = s->nsems;
+			pthread_mutex_unlock(&sem_lock);
+			r = copy_to_user(t, arg, all, (size_t)n * sizeof(*all));
+			free(all);
+			return r;
+		}
+		/* SETALL: read outside the lock would race with RMID; read inside. */
+		if (copy_from_user(t, all, arg, (size_t)s->nsems * sizeof(*all))) {
+			r = -EFAULT;
+			break;
+		}
+		for (int i = 0; i < s->nsems; i++)
+			if (all[i] > SEMVMX_)
+				r = -ERANGE;
+		if (r == 0) {
+			memcpy(s->vals, all, (size_t)s->nsems * sizeof(*all));
+			for (int i = 0; i < s->nsems; i++)
+				s->pids[i] = t->tg->tgid;
+			s->ctime = time(NULL);
+			pthread_cond_broadcast(&s->cond);
+		}
+		break;
+	case IPC_STAT:
+		if (!may(t, s, 4)) {
+			r = -EACCES;
+			break;
+		}
+		memset(&ds, 0, sizeof(ds));
+		ds.key = s->key;
+		ds.uid = s->uid, ds.gid = s->gid, ds.cuid = s->cuid, ds.cgid = s->cgid;
+		ds.mode = s->mode;
+		ds.seq = (uint16_t)(s->id / SEM_MAX_SETS);
+		ds.otime = s->otime;
+		ds.ctime = s->ctime;
+		ds.nsems = (uint64_t)s->nsems;
+		pthread_mutex_unlock(&sem_lock);
+		return copy_to_user(t, arg, &ds, sizeof(ds));
+	case IPC_SET:
+	case IPC_RMID:
+		if (t->creds.euid != s->uid && t->creds.euid != s->cuid &&
+		    !creds_capable(&t->creds, 21 /* CAP_SYS_ADMIN */)) {
+			r = -EPERM;
+			break;
+		}
+		if (cmd == IPC_SET) {
+			if (copy_from_user(t, &ds, arg, sizeof(ds))) {
+				r = -EFAULT;
+				break;
+			}
+			s->uid = ds.uid;
+			s->gid = ds.gid;
+			s->mode = (s->mode & ~0777U) | (ds.mode & 0777);
+			s->ctime = time(NULL);
+		} else {
+			/* Sleepers see removed and leave with EIDRM; the set is
+			 * freed when the last of them has gone (a small leak until
+			 * then is preferable to a use-after-free). */
+			s->removed = true;
+			sets[s->id % SEM_MAX_SETS] = NULL;
+			pthread_cond_broadcast(&s->cond);
+			if (s->waiters_n + s->waiters_z == 0) {
+				pthread_cond_destroy(&s->cond);
+				free(s->vals);
+				free(s->pids);
+				free(s);
+			}
+		}
+		break;
+	default:
+		r = -EINVAL; /* IPC_INFO, SEM_INFO, SEM_STAT: not yet */
+	}
+	pthread_mutex_unlock(&sem_lock);
+	free(all);
+	return r;
+}
