@@ -1,5 +1,6 @@
-/* System V shared memory. */
+/* System V IPC: shared memory, semaphores, message queues. */
 #include <sys/ipc.h>
+#include <sys/msg.h>
 #include <sys/sem.h>
 #include <time.h>
 #include <sys/mman.h>
@@ -95,4 +96,45 @@ TEST(semaphores_block_and_wake_across_processes)
 	EXPECT_SYS(semctl(id, 0, IPC_RMID));
 	EXPECT_ERRNO(semctl(id, 0, GETVAL), EINVAL);
 	EXPECT_ERRNO(semget(IPC_PRIVATE, 0, IPC_CREAT | 0600), EINVAL);
+}
+
+struct qmsg {
+	long type;
+	char text[16];
+};
+
+TEST(message_queues_by_type)
+{
+	int id = (int)EXPECT_SYS(msgget(IPC_PRIVATE, IPC_CREAT | 0600));
+	struct qmsg m = {2, "two"}, got;
+	int st;
+
+	EXPECT_SYS(msgsnd(id, &m, 4, 0));
+	m.type = 1;
+	strcpy(m.text, "one");
+	EXPECT_SYS(msgsnd(id, &m, 4, 0));
+	EXPECT_EQ(msgrcv(id, &got, sizeof(got.text), 1, 0), 4); /* by type */
+	EXPECT_STREQ(got.text, "one");
+	EXPECT_EQ(msgrcv(id, &got, sizeof(got.text), 0, 0), 4);
+	EXPECT_STREQ(got.text, "two");
+	EXPECT_ERRNO(msgrcv(id, &got, sizeof(got.text), 0, IPC_NOWAIT), ENOMSG);
+	pid_t pid = (pid_t)EXPECT_SYS(fork());
+	if (pid == 0) {
+		struct qmsg c = {7, "child"};
+		usleep(50000);
+		_exit(msgsnd(id, &c, 6, 0) == 0 ? 0 : 1);
+	}
+	EXPECT_EQ(msgrcv(id, &got, sizeof(got.text), -10, 0), 6); /* waits for it */
+	EXPECT_EQ(got.type, 7);
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	m.type = 3;
+	EXPECT_SYS(msgsnd(id, &m, 10, 0));
+	EXPECT_ERRNO(msgrcv(id, &got, 2, 0, 0), E2BIG);
+	m.type = 0;
+	EXPECT_ERRNO(msgsnd(id, &m, 4, 0), EINVAL);
+	struct msqid_ds ds;
+	EXPECT_SYS(msgctl(id, IPC_STAT, &ds));
+	EXPECT_EQ(ds.msg_qnum, 1);
+	EXPECT_SYS(msgctl(id, IPC_RMID, NULL));
+	EXPECT_ERRNO(msgsnd(id, &m, 4, 0), EINVAL);
 }
