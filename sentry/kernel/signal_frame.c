@@ -63,6 +63,7 @@ _Static_assert(offsetof(struct guest_rt_sigframe, info) == 8 + 304, "rt_sigframe
 #define UC_FP_XSTATE 0x1
 #define UC_SIGCONTEXT_SS 0x2
 #define UC_STRICT_RESTORE_SS 0x4
+#define FP_XSTATE_MAGIC1 0x46505853U
 #define FP_XSTATE_MAGIC2 0x46505845U
 #define FIX_EFLAGS 0x40dd5UL /* AC|OF|DF|TF|SF|ZF|AF|PF|CF|RF as Linux allows */
 #define SS_AUTODISARM_ (1U << 31)
@@ -94,6 +95,14 @@ static int setup_frame(struct task *t, int sig, const struct k_sigaction *act,
 	if (fpsize > 0) {
 		uint32_t magic2 = FP_XSTATE_MAGIC2;
 		memcpy(fpbuf + fpsize, &magic2, 4);
+		if (fpsize > 512) {
+			/* ptrace's image has XCR0 in the software-reserved bytes;
+			 * a signal frame has struct _fpx_sw_bytes there. */
+			uint32_t sw[12] = {FP_XSTATE_MAGIC1, (uint32_t)fpsize + 4};
+			memcpy(&sw[2], fpbuf + 464, 8); /* xfeatures = XCR0 */
+			sw[4] = (uint32_t)fpsize;
+			memcpy(fpbuf + 464, sw, sizeof(sw));
+		}
 		sp = (sp - (uint64_t)fpsize - 4) & ~63ULL;
 		fp_addr = sp;
 	} else {
@@ -158,6 +167,10 @@ static int setup_frame(struct task *t, int sig, const struct k_sigaction *act,
 	t->regs.rax = 0;
 	t->regs.eflags &= ~(0x100UL | 0x400UL); /* TF, DF clear in the handler */
 	t->regs.orig_rax = (uint64_t)-1;
+	/* Handlers always run in 64-bit mode (the frame may have come from
+	 * 32-bit code after a forged rt_sigreturn). */
+	t->regs.cs = 0x33;
+	t->regs.ss = 0x2b;
 	return 0;
 }
 
@@ -300,6 +313,54 @@ void signal_force_fault(struct task *t, int sig, int code, uint64_t addr)
 	signal_deliver(t, false);
 }
 
+#define FXSAVE_SIZE 512
+#define FX_SW_OFFSET 464 /* struct _fpx_sw_bytes in fxsave's software-reserved bytes */
+#define XSTATE_BV_OFFSET 512
+#define XFEATURE_MASK_FPSSE 0x3ULL
+
+/*
+ * Install the FP state a sigreturn frame points at (fpu__restore_sig). A full
+ * xsave image is used only if its software-reserved bytes say so and it has
+ * the platform's size with FP_XSTATE_MAGIC2 after it; otherwise the frame
+ * holds a legacy 512-byte fxsave image: x87/SSE come from it and every other
+ * component returns to its initial state. 0 or -EFAULT/-EINVAL (-> SIGSEGV).
+ */
+static int restore_fpstate(struct task *t, uint64_t addr)
+{
+	struct {
+		uint32_t magic1, extended_size;
+		uint64_t xfeatures;
+		uint32_t xstate_size;
+	} sw;
+	char *buf = calloc(1, platform->fpstate_size);
+	int size = buf ? platform->get_fpstate(t->pthr, buf) : -ENOMEM;
+	uint32_t magic2 = 0;
+	int r = -EFAULT;
+
+	if (size < FXSAVE_SIZE || (size_t)size > platform->fpstate_size)
+		goto out;
+	if (mm_read(t->mm, buf, addr, FXSAVE_SIZE))
+		goto out;
+	memcpy(&sw, buf + FX_SW_OFFSET, sizeof(sw));
+	if (size > FXSAVE_SIZE && sw.magic1 == FP_XSTATE_MAGIC1 && sw.xstate_size == (uint32_t)size &&
+	    sw.extended_size == sw.xstate_size + 4 &&
+	    !mm_read(t->mm, &magic2, addr + sw.xstate_size, 4) && magic2 == FP_XSTATE_MAGIC2) {
+		if (mm_read(t->mm, buf + FXSAVE_SIZE, addr + FXSAVE_SIZE,
+			    (size_t)size - FXSAVE_SIZE))
+			goto out;
+	} else if (size > FXSAVE_SIZE) {
+		/* FX-only: keep the current header but init all but x87/SSE. */
+		uint64_t bv;
+		memcpy(&bv, buf + XSTATE_BV_OFFSET, sizeof(bv));
+		bv = (bv & XFEATURE_MASK_FPSSE) | XFEATURE_MASK_FPSSE;
+		memcpy(buf + XSTATE_BV_OFFSET, &bv, sizeof(bv));
+	}
+	r = platform->set_fpstate(t->pthr, buf) < 0 ? -EINVAL : 0;
+out:
+	free(buf);
+	return r;
+}
+
 SYSCALL_DEFINE(rt_sigreturn)
 {
 	struct guest_rt_sigframe f;
@@ -315,21 +376,21 @@ SYSCALL_DEFINE(rt_sigreturn)
 	r->rdx = mc->rdx, r->rax = mc->rax, r->rcx = mc->rcx, r->rsp = mc->rsp;
 	r->rip = mc->rip;
 	r->eflags = (r->eflags & ~FIX_EFLAGS) | (mc->eflags & FIX_EFLAGS);
-	r->cs = 0x33;
-	r->ss = 0x2b;
+	/*
+	 * As Linux: the selectors are taken from the frame with RPL forced to 3
+	 * (cs 0x23 really resumes 32-bit code; a bogus selector makes the host
+	 * fault the return, which reaches the task as SIGSEGV). A 64-bit frame
+	 * without UC_STRICT_RESTORE_SS gets a usable ss (force_valid_ss: the
+	 * only user data segment is 0x2b; the sandbox has no LDT).
+	 */
+	r->cs = mc->cs | 3;
+	r->ss = mc->ss | 3;
+	if (!(f.uc.uc_flags & UC_STRICT_RESTORE_SS) && r->cs == 0x33 && r->ss != 0x2b)
+		r->ss = 0x2b;
 	r->orig_rax = (uint64_t)-1;
 	t->sigmask = f.uc.sigmask & ~UNBLOCKABLE;
-	if (mc->fpstate) {
-		char *buf = calloc(1, platform->fpstate_size);
-		int size = buf ? platform->get_fpstate(t->pthr, buf) : -1;
-		/* Read back as much as the platform's state holds, then install it. */
-		if (size <= 0 || mm_read(t->mm, buf, mc->fpstate, (size_t)size) ||
-		    platform->set_fpstate(t->pthr, buf) < 0) {
-			free(buf);
-			goto bad;
-		}
-		free(buf);
-	}
+	if (mc->fpstate && restore_fpstate(t, mc->fpstate) < 0)
+		goto bad;
 	/* sigaltstack as the frame says (restore_altstack). */
 	if (!(f.uc.ss_flags & SS_DISABLE) && f.uc.ss_size) {
 		t->altstack.sp = f.uc.ss_sp;

@@ -82,7 +82,7 @@ long do_clone3(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, ui
 	if (flags & (CLONE_NS_FLAGS | CLONE_NEWTIME_))
 		return -EINVAL; /* namespaces inside the sandbox: not yet */
 	if ((flags & CLONE_PIDFD) &&
-	    ((flags & CLONE_THREAD) || (!pidfd_addr && (flags & CLONE_PARENT_SETTID))))
+	    ((flags & (CLONE_THREAD | CLONE_DETACHED)) || (!pidfd_addr && (flags & CLONE_PARENT_SETTID))))
 		return -EINVAL;
 	if ((flags & CLONE_THREAD) && exit_signal)
 		exit_signal = 0;
