@@ -153,7 +153,15 @@ static void task_syscall(struct task *t)
 	struct sysargs a = {{t->regs.rdi, t->regs.rsi, t->regs.rdx, t->regs.r10, t->regs.r8,
 			     t->regs.r9}};
 	long nr = (long)t->regs.orig_rax;
-	long ret = syscall_dispatch(t, nr, &a);
+	long ret;
+
+	/* A forged sigreturn frame can put a thread into 32-bit mode, as on
+	 * Linux; its syscalls would be 32-bit ones, which are not served. */
+	if (t->regs.cs != 0x33) {
+		t->regs.rax = (uint64_t)-ENOSYS;
+		return;
+	}
+	ret = syscall_dispatch(t, nr, &a);
 
 	if (ret == -EJUSTRETURN) {
 		if (t->tg->exiting || task_has_pending_signal(t))
