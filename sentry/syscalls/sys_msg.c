@@ -11,6 +11,7 @@
 #include <sys/msg.h>
 #include <time.h>
 
+#include "kernel/ipc.h"
 #include "kernel/kernel_impl.h"
 #include "mm/mm.h"
 #include "syscalls/syscalls.h"
@@ -31,8 +32,7 @@ struct msg {
 
 struct msg_queue {
 	int id;
-	int32_t key;
-	uint32_t mode, uid, gid, cuid, cgid;
+	struct ipc_perm_k perm;
 	struct msg *head, **tail;
 	size_t bytes, count, qbytes;
 	int64_t stime, rtime, ctime;
@@ -52,21 +52,6 @@ static struct msg_queue *queue_by_id(int id)
 		return NULL;
 	struct msg_queue *q = queues[id % MSG_MAX_QUEUES];
 	return q && q->id == id && !q->removed ? q : NULL;
-}
-
-static bool may(struct task *t, const struct msg_queue *q, int want)
-{
-	uint32_t bits;
-
-	if (creds_capable(&t->creds, 15 /* CAP_IPC_OWNER */))
-		return true;
-	if (t->creds.euid == q->uid || t->creds.euid == q->cuid)
-		bits = q->mode >> 6;
-	else if (creds_in_group(&t->creds, q->gid) || creds_in_group(&t->creds, q->cgid))
-		bits = q->mode >> 3;
-	else
-		bits = q->mode;
-	return (bits & (uint32_t)want) == (uint32_t)want;
 }
 
 static void queue_free(struct msg_queue *q)
@@ -90,14 +75,14 @@ SYSCALL_DEFINE(msgget)
 	pthread_mutex_lock(&msg_lock);
 	if (key != IPC_PRIVATE) {
 		for (int i = 0; i < MSG_MAX_QUEUES; i++)
-			if (queues[i] && queues[i]->key == key) {
+			if (queues[i] && queues[i]->perm.key == key) {
 				q = queues[i];
 				break;
 			}
 		if (q) {
 			if ((flags & IPC_CREAT) && (flags & IPC_EXCL))
 				r = -EEXIST;
-			else if (!may(t, q, (flags & 0400 ? 4 : 0) | (flags & 0200 ? 2 : 0)))
+			else if (!ipc_may(t, &q->perm, ipc_flags_want(flags)))
 				r = -EACCES;
 			else
 				r = q->id;
@@ -123,10 +108,7 @@ SYSCALL_DEFINE(msgget)
 	}
 	msg_seq = (msg_seq + 1) % 32768;
 	q->id = msg_seq * MSG_MAX_QUEUES + slot;
-	q->key = key;
-	q->mode = (uint32_t)flags & 0777;
-	q->uid = q->cuid = t->creds.euid;
-	q->gid = q->cgid = t->creds.egid;
+		ipc_perm_init(&q->perm, t, key, flags);
 	q->tail = &q->head;
 	q->qbytes = MSGMNB_;
 	q->ctime = time(NULL);
@@ -177,7 +159,7 @@ SYSCALL_DEFINE(msgsnd)
 		r = -EINVAL;
 		goto out;
 	}
-	if (!may(t, q, 2)) {
+	if (!ipc_may(t, &q->perm, 2)) {
 		r = -EACCES;
 		goto out;
 	}
@@ -237,7 +219,7 @@ SYSCALL_DEFINE(msgrcv)
 		r = -EINVAL;
 		goto out;
 	}
-	if (!may(t, q, 4)) {
+	if (!ipc_may(t, &q->perm, 4)) {
 		r = -EACCES;
 		goto out;
 	}
@@ -326,14 +308,14 @@ SYSCALL_DEFINE(msgctl)
 	}
 	switch (cmd) {
 	case IPC_STAT:
-		if (!may(t, q, 4)) {
+		if (!ipc_may(t, &q->perm, 4)) {
 			r = -EACCES;
 			break;
 		}
 		memset(&ds, 0, sizeof(ds));
-		ds.key = q->key;
-		ds.uid = q->uid, ds.gid = q->gid, ds.cuid = q->cuid, ds.cgid = q->cgid;
-		ds.mode = q->mode;
+		ds.key = q->perm.key;
+		ds.uid = q->perm.uid, ds.gid = q->perm.gid, ds.cuid = q->perm.cuid, ds.cgid = q->perm.cgid;
+		ds.mode = q->perm.mode;
 		ds.seq = (uint16_t)(q->id / MSG_MAX_QUEUES);
 		ds.stime = q->stime, ds.rtime = q->rtime, ds.ctime = q->ctime;
 		ds.cbytes = q->bytes, ds.qnum = q->count, ds.qbytes = q->qbytes;
@@ -342,8 +324,7 @@ SYSCALL_DEFINE(msgctl)
 		return copy_to_user(t, args->a[2], &ds, sizeof(ds));
 	case IPC_SET:
 	case IPC_RMID:
-		if (t->creds.euid != q->uid && t->creds.euid != q->cuid &&
-		    !creds_capable(&t->creds, 21 /* CAP_SYS_ADMIN */)) {
+		if (!ipc_may_change(t, &q->perm)) {
 			r = -EPERM;
 			break;
 		}
@@ -352,9 +333,9 @@ SYSCALL_DEFINE(msgctl)
 				r = -EPERM;
 				break;
 			}
-			q->uid = ds.uid;
-			q->gid = ds.gid;
-			q->mode = (q->mode & ~0777U) | (ds.mode & 0777);
+			q->perm.uid = ds.uid;
+			q->perm.gid = ds.gid;
+			q->perm.mode = (q->perm.mode & ~0777U) | (ds.mode & 0777);
 			q->qbytes = ds.qbytes;
 			q->ctime = time(NULL);
 		} else {

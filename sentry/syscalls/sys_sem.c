@@ -13,6 +13,7 @@
 #include <sys/sem.h>
 #include <time.h>
 
+#include "kernel/ipc.h"
 #include "kernel/kernel_impl.h"
 #include "mm/mm.h"
 #include "syscalls/syscalls.h"
@@ -24,11 +25,10 @@
 
 struct sem_set {
 	int id;
-	int32_t key;
 	int nsems;
 	uint16_t *vals;
 	int32_t *pids;
-	uint32_t mode, uid, gid, cuid, cgid;
+	struct ipc_perm_k perm;
 	bool removed;
 	int64_t otime, ctime;
 	int waiters_n, waiters_z; /* for GETNCNT / GETZCNT (approximate: per set) */
@@ -47,21 +47,6 @@ static struct sem_set *set_by_id(int id)
 	return s && s->id == id && !s->removed ? s : NULL;
 }
 
-static bool may(struct task *t, const struct sem_set *s, int want)
-{
-	uint32_t bits;
-
-	if (creds_capable(&t->creds, 15 /* CAP_IPC_OWNER */))
-		return true;
-	if (t->creds.euid == s->uid || t->creds.euid == s->cuid)
-		bits = s->mode >> 6;
-	else if (creds_in_group(&t->creds, s->gid) || creds_in_group(&t->creds, s->cgid))
-		bits = s->mode >> 3;
-	else
-		bits = s->mode;
-	return (bits & (uint32_t)want) == (uint32_t)want;
-}
-
 SYSCALL_DEFINE(semget)
 {
 	int32_t key = (int32_t)args->a[0];
@@ -72,7 +57,7 @@ SYSCALL_DEFINE(semget)
 	pthread_mutex_lock(&sem_lock);
 	if (key != IPC_PRIVATE) {
 		for (int i = 0; i < SEM_MAX_SETS; i++)
-			if (sets[i] && sets[i]->key == key) {
+			if (sets[i] && sets[i]->perm.key == key) {
 				s = sets[i];
 				break;
 			}
@@ -81,7 +66,7 @@ SYSCALL_DEFINE(semget)
 				r = -EEXIST;
 			else if (nsems > s->nsems)
 				r = -EINVAL;
-			else if (!may(t, s, (flags & 0400 ? 4 : 0) | (flags & 0200 ? 2 : 0)))
+			else if (!ipc_may(t, &s->perm, ipc_flags_want(flags)))
 				r = -EACCES;
 			else
 				r = s->id;
@@ -120,11 +105,8 @@ SYSCALL_DEFINE(semget)
 	}
 	sem_seq = (sem_seq + 1) % 32768;
 	s->id = sem_seq * SEM_MAX_SETS + slot;
-	s->key = key;
-	s->nsems = nsems;
-	s->mode = (uint32_t)flags & 0777;
-	s->uid = s->cuid = t->creds.euid;
-	s->gid = s->cgid = t->creds.egid;
+		s->nsems = nsems;
+	ipc_perm_init(&s->perm, t, key, flags);
 	s->ctime = time(NULL);
 	pthread_cond_init(&s->cond, NULL);
 	sets[slot] = s;
@@ -210,7 +192,7 @@ static long do_semop(struct task *t, int id, uint64_t usops, unsigned nsops, uin
 		}
 		alter |= ops[i].op != 0;
 	}
-	if (!may(t, s, alter ? 2 : 4)) {
+	if (!ipc_may(t, &s->perm, alter ? 2 : 4)) {
 		r = -EACCES;
 		goto out;
 	}
@@ -308,7 +290,7 @@ SYSCALL_DEFINE(semctl)
 			r = -EINVAL;
 			break;
 		}
-		if (!may(t, s, 4)) {
+		if (!ipc_may(t, &s->perm, 4)) {
 			r = -EACCES;
 			break;
 		}
@@ -321,7 +303,7 @@ SYSCALL_DEFINE(semctl)
 			r = num < 0 || num >= s->nsems ? -EINVAL : -ERANGE;
 			break;
 		}
-		if (!may(t, s, 2)) {
+		if (!ipc_may(t, &s->perm, 2)) {
 			r = -EACCES;
 			break;
 		}
@@ -333,7 +315,7 @@ SYSCALL_DEFINE(semctl)
 	}
 	case GETALL:
 	case SETALL:
-		if (!may(t, s, cmd == GETALL ? 4 : 2)) {
+		if (!ipc_may(t, &s->perm, cmd == GETALL ? 4 : 2)) {
 			r = -EACCES;
 			break;
 		}
@@ -367,14 +349,14 @@ SYSCALL_DEFINE(semctl)
 		}
 		break;
 	case IPC_STAT:
-		if (!may(t, s, 4)) {
+		if (!ipc_may(t, &s->perm, 4)) {
 			r = -EACCES;
 			break;
 		}
 		memset(&ds, 0, sizeof(ds));
-		ds.key = s->key;
-		ds.uid = s->uid, ds.gid = s->gid, ds.cuid = s->cuid, ds.cgid = s->cgid;
-		ds.mode = s->mode;
+		ds.key = s->perm.key;
+		ds.uid = s->perm.uid, ds.gid = s->perm.gid, ds.cuid = s->perm.cuid, ds.cgid = s->perm.cgid;
+		ds.mode = s->perm.mode;
 		ds.seq = (uint16_t)(s->id / SEM_MAX_SETS);
 		ds.otime = s->otime;
 		ds.ctime = s->ctime;
@@ -383,8 +365,7 @@ SYSCALL_DEFINE(semctl)
 		return copy_to_user(t, arg, &ds, sizeof(ds));
 	case IPC_SET:
 	case IPC_RMID:
-		if (t->creds.euid != s->uid && t->creds.euid != s->cuid &&
-		    !creds_capable(&t->creds, 21 /* CAP_SYS_ADMIN */)) {
+		if (!ipc_may_change(t, &s->perm)) {
 			r = -EPERM;
 			break;
 		}
@@ -393,9 +374,9 @@ SYSCALL_DEFINE(semctl)
 				r = -EFAULT;
 				break;
 			}
-			s->uid = ds.uid;
-			s->gid = ds.gid;
-			s->mode = (s->mode & ~0777U) | (ds.mode & 0777);
+			s->perm.uid = ds.uid;
+			s->perm.gid = ds.gid;
+			s->perm.mode = (s->perm.mode & ~0777U) | (ds.mode & 0777);
 			s->ctime = time(NULL);
 		} else {
 			/* Sleepers see removed and leave with EIDRM; the set is

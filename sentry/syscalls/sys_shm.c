@@ -18,6 +18,7 @@
 #include <sys/shm.h>
 #include <time.h>
 
+#include "kernel/ipc.h"
 #include "kernel/kernel_impl.h"
 #include "syscalls/sys_fs.h"
 
@@ -27,9 +28,8 @@
 
 struct shm_seg {
 	int id;
-	int32_t key;
 	uint64_t size;
-	uint32_t mode, uid, gid, cuid, cgid;
+	struct ipc_perm_k perm;
 	struct file *file;
 	uint64_t nattch;
 	bool removed;
@@ -71,22 +71,6 @@ static void seg_maybe_free(struct shm_seg *s)
 		seg_free(s);
 }
 
-/* Linux's ipcperms: owner, group or other bits, or CAP_IPC_OWNER. */
-static bool may(struct task *t, const struct shm_seg *s, int want /* 4 read, 2 write */)
-{
-	uint32_t bits;
-
-	if (creds_capable(&t->creds, 15 /* CAP_IPC_OWNER */))
-		return true;
-	if (t->creds.euid == s->uid || t->creds.euid == s->cuid)
-		bits = s->mode >> 6;
-	else if (creds_in_group(&t->creds, s->gid) || creds_in_group(&t->creds, s->cgid))
-		bits = s->mode >> 3;
-	else
-		bits = s->mode;
-	return (bits & (uint32_t)want) == (uint32_t)want;
-}
-
 SYSCALL_DEFINE(shmget)
 {
 	int32_t key = (int32_t)args->a[0];
@@ -98,7 +82,7 @@ SYSCALL_DEFINE(shmget)
 	pthread_mutex_lock(&shm_lock);
 	if (key != IPC_PRIVATE) {
 		for (int i = 0; i < SHM_MAX_SEGS; i++)
-			if (segs[i] && !segs[i]->removed && segs[i]->key == key) {
+			if (segs[i] && !segs[i]->removed && segs[i]->perm.key == key) {
 				s = segs[i];
 				break;
 			}
@@ -107,7 +91,7 @@ SYSCALL_DEFINE(shmget)
 				r = -EEXIST;
 			else if (size > s->size)
 				r = -EINVAL;
-			else if (!may(t, s, (flags & 0400 ? 4 : 0) | (flags & 0200 ? 2 : 0)))
+			else if (!ipc_may(t, &s->perm, ipc_flags_want(flags)))
 				r = -EACCES;
 			else
 				r = s->id;
@@ -149,11 +133,8 @@ SYSCALL_DEFINE(shmget)
 	}
 	next_seq = (next_seq + 1) % 32768;
 	s->id = next_seq * SHM_MAX_SEGS + slot;
-	s->key = key;
-	s->size = size;
-	s->mode = (uint32_t)flags & 0777;
-	s->uid = s->cuid = t->creds.euid;
-	s->gid = s->cgid = t->creds.egid;
+		s->size = size;
+	ipc_perm_init(&s->perm, t, key, flags);
 	s->ctime = time(NULL);
 	s->cpid = t->tg->tgid;
 	segs[slot] = s;
@@ -186,7 +167,7 @@ SYSCALL_DEFINE(shmat)
 		pthread_mutex_unlock(&shm_lock);
 		return -EINVAL;
 	}
-	if (!may(t, s, (flags & SHM_RDONLY) ? 4 : 6)) {
+	if (!ipc_may(t, &s->perm, (flags & SHM_RDONLY) ? 4 : 6)) {
 		pthread_mutex_unlock(&shm_lock);
 		return -EACCES;
 	}
@@ -283,14 +264,14 @@ SYSCALL_DEFINE(shmctl)
 	}
 	switch (cmd) {
 	case IPC_STAT:
-		if (!may(t, s, 4)) {
+		if (!ipc_may(t, &s->perm, 4)) {
 			r = -EACCES;
 			break;
 		}
 		memset(&ds, 0, sizeof(ds));
-		ds.key = s->removed ? IPC_PRIVATE : s->key;
-		ds.uid = s->uid, ds.gid = s->gid, ds.cuid = s->cuid, ds.cgid = s->cgid;
-		ds.mode = s->mode | (s->removed ? 01000 /* SHM_DEST */ : 0);
+		ds.key = s->removed ? IPC_PRIVATE : s->perm.key;
+		ds.uid = s->perm.uid, ds.gid = s->perm.gid, ds.cuid = s->perm.cuid, ds.cgid = s->perm.cgid;
+		ds.mode = s->perm.mode | (s->removed ? 01000 /* SHM_DEST */ : 0);
 		ds.seq = (uint16_t)(s->id / SHM_MAX_SEGS);
 		ds.segsz = s->size;
 		ds.atime = s->atime, ds.dtime = s->dtime, ds.ctime = s->ctime;
@@ -299,15 +280,14 @@ SYSCALL_DEFINE(shmctl)
 		break;
 	case IPC_SET:
 	case IPC_RMID:
-		if (t->creds.euid != s->uid && t->creds.euid != s->cuid &&
-		    !creds_capable(&t->creds, 21 /* CAP_SYS_ADMIN */)) {
+		if (!ipc_may_change(t, &s->perm)) {
 			r = -EPERM;
 			break;
 		}
 		if (cmd == IPC_SET) {
-			s->uid = ds.uid;
-			s->gid = ds.gid;
-			s->mode = (s->mode & ~0777U) | (ds.mode & 0777);
+			s->perm.uid = ds.uid;
+			s->perm.gid = ds.gid;
+			s->perm.mode = (s->perm.mode & ~0777U) | (ds.mode & 0777);
 			s->ctime = time(NULL);
 		} else {
 			s->removed = true;
