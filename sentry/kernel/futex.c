@@ -88,6 +88,7 @@ static long futex_wait(struct task *t, uint64_t addr, bool priv, uint32_t val, u
 		goto out;
 	}
 	enqueue(&w);
+	task_set_wait_cond(t, &w.cond);
 	while (!w.woken) {
 		if (task_has_pending_signal(t)) {
 			r = deadline >= 0 ? -EINTR : -ERESTARTSYS;
@@ -106,6 +107,7 @@ static long futex_wait(struct task *t, uint64_t addr, bool priv, uint32_t val, u
 		pthread_cond_timedwait(&w.cond, &futex_lock, &ts);
 	}
 	dequeue(&w);
+	task_set_wait_cond(t, NULL);
 out:
 	pthread_mutex_unlock(&futex_lock);
 	pthread_cond_destroy(&w.cond);

@@ -33,6 +33,7 @@ static struct task *task_alloc(struct thread_group *tg, int tid)
 
 	if (!t)
 		return NULL;
+	pthread_mutex_init(&t->wait_lock, NULL);
 	t->tid = tid;
 	t->tg = tg;
 	tg->leader = t;

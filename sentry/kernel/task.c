@@ -47,6 +47,18 @@ void task_interrupt(struct task *t)
 		platform->kick(t->pthr);
 	if (t->thread && !pthread_equal(t->thread, pthread_self()))
 		pthread_kill(t->thread, SENTRY_INTERRUPT_SIGNAL);
+	/* A sleeper on a condition wakes now rather than at its next re-check. */
+	pthread_mutex_lock(&t->wait_lock);
+	if (t->wait_cond)
+		pthread_cond_broadcast(t->wait_cond);
+	pthread_mutex_unlock(&t->wait_lock);
+}
+
+void task_set_wait_cond(struct task *t, pthread_cond_t *cond)
+{
+	pthread_mutex_lock(&t->wait_lock);
+	t->wait_cond = cond;
+	pthread_mutex_unlock(&t->wait_lock);
 }
 
 bool task_has_pending_signal(struct task *t)
@@ -90,8 +102,12 @@ int task_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex)
 	struct task *t = task_current();
 	struct timespec ts;
 
-	if (t && task_has_pending_signal(t))
+	if (t)
+		task_set_wait_cond(t, cond);
+	if (t && task_has_pending_signal(t)) {
+		task_set_wait_cond(t, NULL);
 		return -ERESTARTSYS;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_nsec += 20000000L;
 	if (ts.tv_nsec >= 1000000000L) {
@@ -99,6 +115,8 @@ int task_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_cond_timedwait(cond, mutex, &ts);
+	if (t)
+		task_set_wait_cond(t, NULL);
 	return 0;
 }
 

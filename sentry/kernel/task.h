@@ -111,6 +111,10 @@ struct task {
 		int32_t flags;
 	} altstack;                   /* own */
 	atomic_int interrupted;       /* set by task_interrupt() */
+	/* The condition variable the task sleeps on in the sentry, if any, so
+	 * that task_interrupt() can wake it at once. wait_lock is a leaf. */
+	pthread_mutex_t wait_lock;
+	pthread_cond_t *wait_cond;    /* wait_lock */
 
 	uint64_t affinity[16];        /* own: CPU mask (1024 CPUs); all zero = every CPU */
 
@@ -141,6 +145,10 @@ bool task_has_pending_signal(struct task *t);
  * its handler has run (Linux's saved_sigmask), so that the signal the
  * temporary mask let in is delivered. */
 void task_end_temporary_mask(struct task *t, sigset64_t saved, bool interrupted);
+
+/* Register (or, with NULL, clear) the condition the calling task is about
+ * to sleep on, for task_interrupt. */
+void task_set_wait_cond(struct task *t, pthread_cond_t *cond);
 
 /* One slice of an interruptible wait on cond (mutex held, default clock):
  * -ERESTARTSYS at once if the calling task has a signal to take, else 0

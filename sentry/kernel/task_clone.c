@@ -94,6 +94,7 @@ long do_clone3(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, ui
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	pthread_mutex_init(&c->wait_lock, NULL);
 	pthread_cond_init(&c->vfork_cond, NULL);
 	c->creds = t->creds;
 	c->sigmask = t->sigmask;

@@ -127,7 +127,9 @@ static long do_wait(struct task *t, int pid, int options, struct wait_result *re
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
 		}
+		task_set_wait_cond(t, &t->tg->child_exit);
 		pthread_cond_timedwait(&t->tg->child_exit, &kernel.lock, &ts);
+		task_set_wait_cond(t, NULL);
 	}
 	pthread_mutex_unlock(&kernel.lock);
 	return r;
