@@ -27,4 +27,11 @@ same_as_native "python3 threads, Condition, subprocess, alarm, kill, multiproces
 cp -r "$(dirname "$0")/make-project" "$WORK/proj"
 same_as_native "make -j2 with gcc" /bin/sh -c "cd $WORK/proj && make -s clean && make -s -j2 prog && ./prog"
 
+# procps sees the sandbox's processes and nothing of the host's.
+expect_sandbox "ps shows only the sandbox" 0 "$(printf '      1 init\n      2 ps')" \
+	/usr/bin/ps -e -o pid=,comm=
+expect_sandbox "top counts only the sandbox" 0 \
+	"Tasks:   4 total,   1 running,   3 sleeping,   0 stopped,   0 zombie" \
+	/bin/sh -c 'top -b -n1 | sed -n 2p'
+
 finish
