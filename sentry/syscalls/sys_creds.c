@@ -30,158 +30,142 @@ static void fix_caps_after_uid_change(struct creds *c, uint32_t old_ruid, uint32
 		c->cap_effective = c->cap_permitted;
 }
 
-static bool uid_allowed(const struct creds *c, uint32_t id)
+/* The user or the group ids of a creds, so one code path serves both. */
+struct idset {
+	uint32_t *real, *eff, *saved, *fs;
+	int cap; /* CAP_SETUID or CAP_SETGID */
+};
+
+static struct idset uids(struct creds *c)
 {
-	return id == c->uid || id == c->euid || id == c->suid;
+	return (struct idset){&c->uid, &c->euid, &c->suid, &c->fsuid, CAP_SETUID};
 }
 
-static bool gid_allowed(const struct creds *c, uint32_t id)
+static struct idset gids(struct creds *c)
 {
-	return id == c->gid || id == c->egid || id == c->sgid;
+	return (struct idset){&c->gid, &c->egid, &c->sgid, &c->fsgid, CAP_SETGID};
 }
 
-static long do_setresuid(struct task *t, uint32_t r, uint32_t e, uint32_t s)
+static bool id_allowed(struct idset ids, uint32_t id)
 {
-	struct creds *c = &t->creds;
-	uint32_t or = c->uid, oe = c->euid, os = c->suid;
+	return id == *ids.real || id == *ids.eff || id == *ids.saved;
+}
 
-	if (!creds_capable(c, CAP_SETUID) &&
-	    ((r != NO_ID && !uid_allowed(c, r)) || (e != NO_ID && !uid_allowed(c, e)) ||
-	     (s != NO_ID && !uid_allowed(c, s))))
-		return -EPERM;
+static void apply_res(struct idset ids, uint32_t r, uint32_t e, uint32_t s)
+{
 	if (r != NO_ID)
-		c->uid = r;
+		*ids.real = r;
 	if (e != NO_ID)
-		c->euid = e;
+		*ids.eff = e;
 	if (s != NO_ID)
-		c->suid = s;
-	c->fsuid = c->euid;
-	fix_caps_after_uid_change(c, or, oe, os);
+		*ids.saved = s;
+	*ids.fs = *ids.eff;
+}
+
+static long set_res(struct creds *c, struct idset ids, uint32_t r, uint32_t e, uint32_t s)
+{
+	if (!creds_capable(c, ids.cap) && ((r != NO_ID && !id_allowed(ids, r)) ||
+					   (e != NO_ID && !id_allowed(ids, e)) ||
+					   (s != NO_ID && !id_allowed(ids, s))))
+		return -EPERM;
+	apply_res(ids, r, e, s);
 	return 0;
 }
 
-static long do_setresgid(struct task *t, uint32_t r, uint32_t e, uint32_t s)
+/* setreuid/setregid: the saved id follows the new effective one when the
+ * real id is set or the effective one differs from the old real id. */
+static long set_re(struct creds *c, struct idset ids, uint32_t r, uint32_t e)
 {
-	struct creds *c = &t->creds;
-
-	if (!creds_capable(c, CAP_SETGID) &&
-	    ((r != NO_ID && !gid_allowed(c, r)) || (e != NO_ID && !gid_allowed(c, e)) ||
-	     (s != NO_ID && !gid_allowed(c, s))))
-		return -EPERM;
-	if (r != NO_ID)
-		c->gid = r;
-	if (e != NO_ID)
-		c->egid = e;
-	if (s != NO_ID)
-		c->sgid = s;
-	c->fsgid = c->egid;
+	if (!creds_capable(c, ids.cap)) {
+		if (r != NO_ID && r != *ids.real && r != *ids.eff)
+			return -EPERM;
+		if (e != NO_ID && !id_allowed(ids, e))
+			return -EPERM;
+	}
+	uint32_t s = NO_ID;
+	if (r != NO_ID || (e != NO_ID && e != *ids.real))
+		s = e != NO_ID ? e : *ids.eff;
+	apply_res(ids, r, e, s);
 	return 0;
+}
+
+/* setuid/setgid: all three ids with the capability, else the effective one. */
+static long set_one(struct creds *c, struct idset ids, uint32_t id)
+{
+	if (id == NO_ID)
+		return -EINVAL;
+	if (creds_capable(c, ids.cap))
+		return set_res(c, ids, id, id, id);
+	if (id != *ids.real && id != *ids.saved)
+		return -EPERM;
+	return set_res(c, ids, NO_ID, id, NO_ID);
+}
+
+static uint32_t set_fs(struct creds *c, struct idset ids, uint32_t id)
+{
+	uint32_t old = *ids.fs;
+
+	if (id != NO_ID && (creds_capable(c, ids.cap) || id_allowed(ids, id) || id == *ids.fs))
+		*ids.fs = id;
+	return old;
+}
+
+/* A uid change, then Linux's capability effects of it. */
+static long uid_change(struct creds *c, long r, uint32_t or, uint32_t oe, uint32_t os)
+{
+	if (r == 0)
+		fix_caps_after_uid_change(c, or, oe, os);
+	return r;
 }
 
 SYSCALL_DEFINE(setresuid)
 {
-	return do_setresuid(t, (uint32_t)args->a[0], (uint32_t)args->a[1], (uint32_t)args->a[2]);
+	struct creds *c = &t->creds;
+	uint32_t or = c->uid, oe = c->euid, os = c->suid;
+	return uid_change(c, set_res(c, uids(c), (uint32_t)args->a[0], (uint32_t)args->a[1],
+				     (uint32_t)args->a[2]),
+			  or, oe, os);
 }
 
 SYSCALL_DEFINE(setresgid)
 {
-	return do_setresgid(t, (uint32_t)args->a[0], (uint32_t)args->a[1], (uint32_t)args->a[2]);
+	return set_res(&t->creds, gids(&t->creds), (uint32_t)args->a[0], (uint32_t)args->a[1],
+		       (uint32_t)args->a[2]);
 }
 
 SYSCALL_DEFINE(setuid)
 {
-	uint32_t id = (uint32_t)args->a[0];
-
-	if (id == NO_ID)
-		return -EINVAL;
-	if (creds_capable(&t->creds, CAP_SETUID))
-		return do_setresuid(t, id, id, id);
-	if (id != t->creds.uid && id != t->creds.suid)
-		return -EPERM;
-	return do_setresuid(t, NO_ID, id, NO_ID);
+	struct creds *c = &t->creds;
+	uint32_t or = c->uid, oe = c->euid, os = c->suid;
+	return uid_change(c, set_one(c, uids(c), (uint32_t)args->a[0]), or, oe, os);
 }
 
 SYSCALL_DEFINE(setgid)
 {
-	uint32_t id = (uint32_t)args->a[0];
-
-	if (id == NO_ID)
-		return -EINVAL;
-	if (creds_capable(&t->creds, CAP_SETGID))
-		return do_setresgid(t, id, id, id);
-	if (id != t->creds.gid && id != t->creds.sgid)
-		return -EPERM;
-	return do_setresgid(t, NO_ID, id, NO_ID);
+	return set_one(&t->creds, gids(&t->creds), (uint32_t)args->a[0]);
 }
 
-/* setreuid: the saved id follows the new effective one when the real id is
- * set or the effective one differs from the old real id. */
 SYSCALL_DEFINE(setreuid)
 {
 	struct creds *c = &t->creds;
-	uint32_t r = (uint32_t)args->a[0], e = (uint32_t)args->a[1], s = NO_ID;
-
-	if (!creds_capable(c, CAP_SETUID)) {
-		if (r != NO_ID && r != c->uid && r != c->euid)
-			return -EPERM;
-		if (e != NO_ID && !uid_allowed(c, e))
-			return -EPERM;
-	}
-	if (r != NO_ID || (e != NO_ID && e != c->uid))
-		s = e != NO_ID ? e : c->euid;
 	uint32_t or = c->uid, oe = c->euid, os = c->suid;
-	if (r != NO_ID)
-		c->uid = r;
-	if (e != NO_ID)
-		c->euid = e;
-	if (s != NO_ID)
-		c->suid = s;
-	c->fsuid = c->euid;
-	fix_caps_after_uid_change(c, or, oe, os);
-	return 0;
+	return uid_change(c, set_re(c, uids(c), (uint32_t)args->a[0], (uint32_t)args->a[1]), or,
+			  oe, os);
 }
 
 SYSCALL_DEFINE(setregid)
 {
-	struct creds *c = &t->creds;
-	uint32_t r = (uint32_t)args->a[0], e = (uint32_t)args->a[1], s = NO_ID;
-
-	if (!creds_capable(c, CAP_SETGID)) {
-		if (r != NO_ID && r != c->gid && r != c->egid)
-			return -EPERM;
-		if (e != NO_ID && !gid_allowed(c, e))
-			return -EPERM;
-	}
-	if (r != NO_ID || (e != NO_ID && e != c->gid))
-		s = e != NO_ID ? e : c->egid;
-	if (r != NO_ID)
-		c->gid = r;
-	if (e != NO_ID)
-		c->egid = e;
-	if (s != NO_ID)
-		c->sgid = s;
-	c->fsgid = c->egid;
-	return 0;
+	return set_re(&t->creds, gids(&t->creds), (uint32_t)args->a[0], (uint32_t)args->a[1]);
 }
 
 SYSCALL_DEFINE(setfsuid)
 {
-	struct creds *c = &t->creds;
-	uint32_t old = c->fsuid, id = (uint32_t)args->a[0];
-
-	if (id != NO_ID && (creds_capable(c, CAP_SETUID) || uid_allowed(c, id) || id == c->fsuid))
-		c->fsuid = id;
-	return old;
+	return set_fs(&t->creds, uids(&t->creds), (uint32_t)args->a[0]);
 }
 
 SYSCALL_DEFINE(setfsgid)
 {
-	struct creds *c = &t->creds;
-	uint32_t old = c->fsgid, id = (uint32_t)args->a[0];
-
-	if (id != NO_ID && (creds_capable(c, CAP_SETGID) || gid_allowed(c, id) || id == c->fsgid))
-		c->fsgid = id;
-	return old;
+	return set_fs(&t->creds, gids(&t->creds), (uint32_t)args->a[0]);
 }
 
 SYSCALL_DEFINE(setgroups)
