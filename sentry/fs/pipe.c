@@ -261,6 +261,52 @@ long pipe_fcntl(struct file *f, int cmd, uint64_t arg)
 	return (long)size;
 }
 
+/*
+ * tee(2): copy up to len bytes from the pipe of in to the pipe of out
+ * without consuming them. Waits for data unless nonblock; -EINVAL unless
+ * both are pipes.
+ */
+long pipe_tee(struct file *in, struct file *out, size_t len, bool nonblock)
+{
+	struct pipe *p = in->priv;
+	char *buf;
+	size_t n;
+	int r;
+
+	if (in->ops != &pipe_fops || out->ops != &pipe_fops || in->priv == out->priv)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	while (p->len == 0) {
+		if (p->writers == 0) {
+			pthread_mutex_unlock(&p->lock);
+			return 0;
+		}
+		if (nonblock || (file_flags(in) & O_NONBLOCK)) {
+			pthread_mutex_unlock(&p->lock);
+			return -EAGAIN;
+		}
+		if ((r = task_cond_wait(&p->cond, &p->lock)) < 0) {
+			pthread_mutex_unlock(&p->lock);
+			return r;
+		}
+	}
+	n = len < p->len ? len : p->len;
+	buf = malloc(n);
+	if (!buf) {
+		pthread_mutex_unlock(&p->lock);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		buf[i] = p->buf[(p->head + i) % p->cap];
+	pthread_mutex_unlock(&p->lock);
+	int64_t pos = 0;
+	ssize_t w = pipe_write(out, buf, n, &pos);
+	free(buf);
+	return w;
+}
+
 static struct pipe *pipe_alloc(void)
 {
 	struct pipe *p = calloc(1, sizeof(*p));

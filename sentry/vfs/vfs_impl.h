@@ -211,6 +211,8 @@ struct inode {
 int fifo_open(struct inode *inode, struct file *f, int flags);
 /* F_GETPIPE_SZ / F_SETPIPE_SZ on a pipe or FIFO end; -EBADF for other files. */
 long pipe_fcntl(struct file *f, int cmd, uint64_t arg);
+/* tee(2) between two pipe ends; -EINVAL unless both are pipes. */
+long pipe_tee(struct file *in, struct file *out, size_t len, bool nonblock);
 void fifo_evict(struct inode *inode);
 
 #define I_OVL_OPAQUE 0x1  /* overlay: this upper directory hides the lower one */

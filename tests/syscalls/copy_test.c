@@ -72,3 +72,27 @@ TEST(splice_needs_a_pipe)
 	close(in);
 	close(out);
 }
+
+TEST(tee_copies_without_consuming)
+{
+	int a[2], b[2];
+	char buf[8] = {0};
+
+	EXPECT_SYS(pipe(a));
+	EXPECT_SYS(pipe(b));
+	EXPECT_EQ(write(a[1], "tee", 3), 3);
+	EXPECT_EQ(tee(a[0], b[1], 100, 0), 3);
+	EXPECT_EQ(read(b[0], buf, sizeof(buf)), 3);
+	EXPECT_STREQ(buf, "tee");
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(read(a[0], buf, sizeof(buf)), 3); /* still there */
+	EXPECT_STREQ(buf, "tee");
+	EXPECT_ERRNO(tee(a[0], b[1], 10, SPLICE_F_NONBLOCK), EAGAIN);
+	int f = make("f", "x");
+	EXPECT_ERRNO(tee(f, b[1], 1, 0), EINVAL);
+	close(f);
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+}
