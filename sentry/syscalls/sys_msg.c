@@ -120,14 +120,19 @@ out:
 	return r;
 }
 
-/* After a wake-up: -EIDRM if the queue went, and free it with its last sleeper. */
-static int woke_removed(struct msg_queue *q)
+/* Sleep once on q (msg_lock held): 0 to look again, -EIDRM if the queue
+ * went meanwhile (freed with its last sleeper), -EINTR for a signal. */
+static int queue_sleep(struct msg_queue *q)
 {
-	if (!q->removed)
-		return 0;
-	if (q->sleepers == 0)
-		queue_free(q);
-	return -EIDRM;
+	q->sleepers++;
+	int w = task_cond_wait(&q->cond, &msg_lock);
+	q->sleepers--;
+	if (q->removed) {
+		if (q->sleepers == 0)
+			queue_free(q);
+		return -EIDRM;
+	}
+	return w < 0 ? -EINTR : 0;
 }
 
 SYSCALL_DEFINE(msgsnd)
@@ -168,15 +173,8 @@ SYSCALL_DEFINE(msgsnd)
 			r = -EAGAIN;
 			goto out;
 		}
-		q->sleepers++;
-		int w = task_cond_wait(&q->cond, &msg_lock);
-		q->sleepers--;
-		if ((r = woke_removed(q)) < 0)
+		if ((r = queue_sleep(q)) < 0)
 			goto out;
-		if (w < 0) {
-			r = -EINTR;
-			goto out;
-		}
 	}
 	*q->tail = m;
 	q->tail = &m->next;
@@ -255,15 +253,8 @@ SYSCALL_DEFINE(msgrcv)
 			r = -ENOMSG;
 			goto out;
 		}
-		q->sleepers++;
-		int w = task_cond_wait(&q->cond, &msg_lock);
-		q->sleepers--;
-		if ((r = woke_removed(q)) < 0)
+		if ((r = queue_sleep(q)) < 0)
 			goto out;
-		if (w < 0) {
-			r = -EINTR;
-			goto out;
-		}
 	}
 	pthread_mutex_unlock(&msg_lock);
 	size_t n = m->len < sz ? m->len : sz;
