@@ -95,24 +95,36 @@ static long get_off(struct task *t, uint64_t uoff, int64_t *off)
 	return *off < 0 ? -EINVAL : 0;
 }
 
+/* Copy with the optional offsets at uin/uout (read, used, written back). */
+static long copy_at_user_offsets(struct task *t, struct file *in, uint64_t uin, struct file *out,
+				 uint64_t uout, uint64_t len)
+{
+	int64_t ioff = 0, ooff = 0;
+	long r;
+
+	if ((r = get_off(t, uin, &ioff)) < 0 || (r = get_off(t, uout, &ooff)) < 0)
+		return r;
+	if (!len)
+		return 0;
+	r = copy_between(in, uin ? &ioff : NULL, out, uout ? &ooff : NULL,
+			 len > SYS_MAX_RW ? SYS_MAX_RW : len);
+	if (r >= 0 && ((uin && copy_to_user(t, uin, &ioff, 8)) ||
+		       (uout && copy_to_user(t, uout, &ooff, 8))))
+		r = -EFAULT;
+	return r;
+}
+
 SYSCALL_DEFINE(sendfile)
 {
 	struct file *in, *out;
-	int64_t off = 0;
-	uint64_t uoff = args->a[2];
 	long r;
 
 	if ((r = get_pair(t, (int)args->a[1], (int)args->a[0], &in, &out)) < 0)
 		return r;
-	if ((r = get_off(t, uoff, &off)) == 0) {
-		if (file_flags(out) & O_APPEND)
-			r = -EINVAL;
-		else
-			r = copy_between(in, uoff ? &off : NULL, out, NULL,
-					 args->a[3] > SYS_MAX_RW ? SYS_MAX_RW : args->a[3]);
-		if (r >= 0 && uoff && copy_to_user(t, uoff, &off, sizeof(off)))
-			r = -EFAULT;
-	}
+	if (file_flags(out) & O_APPEND)
+		r = -EINVAL;
+	else
+		r = copy_at_user_offsets(t, in, args->a[2], out, 0, args->a[3]);
 	file_put(in);
 	file_put(out);
 	return r;
@@ -121,8 +133,6 @@ SYSCALL_DEFINE(sendfile)
 SYSCALL_DEFINE(copy_file_range)
 {
 	struct file *in, *out;
-	int64_t ioff = 0, ooff = 0;
-	uint64_t uin = args->a[1], uout = args->a[3];
 	long r;
 
 	if (args->a[5])
@@ -133,12 +143,8 @@ SYSCALL_DEFINE(copy_file_range)
 		r = -EBADF;
 	else if (!S_ISREG(in->inode->mode) || !S_ISREG(out->inode->mode))
 		r = (S_ISDIR(in->inode->mode) || S_ISDIR(out->inode->mode)) ? -EISDIR : -EINVAL;
-	else if ((r = get_off(t, uin, &ioff)) == 0 && (r = get_off(t, uout, &ooff)) == 0)
-		r = copy_between(in, uin ? &ioff : NULL, out, uout ? &ooff : NULL,
-				 args->a[4] > SYS_MAX_RW ? SYS_MAX_RW : args->a[4]);
-	if (r >= 0 && ((uin && copy_to_user(t, uin, &ioff, 8)) ||
-		       (uout && copy_to_user(t, uout, &ooff, 8))))
-		r = -EFAULT;
+	else
+		r = copy_at_user_offsets(t, in, args->a[1], out, args->a[3], args->a[4]);
 	file_put(in);
 	file_put(out);
 	return r;
@@ -147,7 +153,6 @@ SYSCALL_DEFINE(copy_file_range)
 SYSCALL_DEFINE(splice)
 {
 	struct file *in, *out;
-	int64_t ioff = 0, ooff = 0;
 	uint64_t uin = args->a[1], uout = args->a[3];
 	long r;
 
@@ -160,13 +165,8 @@ SYSCALL_DEFINE(splice)
 		r = -EINVAL; /* one side must be a pipe */
 	else if ((inpipe && uin) || (outpipe && uout))
 		r = -ESPIPE;
-	else if ((r = get_off(t, uin, &ioff)) == 0 && (r = get_off(t, uout, &ooff)) == 0)
-		r = args->a[4] ? copy_between(in, uin ? &ioff : NULL, out, uout ? &ooff : NULL,
-					      args->a[4] > SYS_MAX_RW ? SYS_MAX_RW : args->a[4])
-			       : 0;
-	if (r >= 0 && ((uin && copy_to_user(t, uin, &ioff, 8)) ||
-		       (uout && copy_to_user(t, uout, &ooff, 8))))
-		r = -EFAULT;
+	else
+		r = copy_at_user_offsets(t, in, uin, out, uout, args->a[4]);
 	file_put(in);
 	file_put(out);
 	return r;
