@@ -1,5 +1,6 @@
 /* getpid, getppid, gettid, set_tid_address, uid/gid families, getgroups, umask. */
 #include <grp.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 
@@ -28,12 +29,30 @@ TEST(set_tid_address_returns_tid)
 
 TEST(process_groups_and_sessions)
 {
-	EXPECT_GT(getpgrp(), 0);
+	/*
+	 * The group and session we were started in may be led by a process
+	 * outside our PID namespace, in which case Linux reports 0; only a
+	 * session we create ourselves has a known id.
+	 */
+	EXPECT_GE(getpgrp(), 0);
 	EXPECT_EQ(getpgid(0), getpgrp());
-	EXPECT_GT(getsid(0), 0);
+	EXPECT_GE(getsid(0), 0);
 	EXPECT_EQ(getpgid(getpid()), getpgrp());
 	EXPECT_ERRNO(getpgid(0x3fffffff), ESRCH);
 	EXPECT_ERRNO(getsid(0x3fffffff), ESRCH);
+
+	pid_t child = fork();
+	if (child == 0) {
+		pid_t self = getpid();
+		int ok = setsid() == self && getsid(0) == self &&
+			 getpgrp() == self && getpgid(0) == self &&
+			 getsid(getppid()) != self;
+		_exit(ok ? 0 : 1);
+	}
+	EXPECT_GT(child, 0);
+	int status = -1;
+	EXPECT_EQ(waitpid(child, &status, 0), child);
+	EXPECT_EQ(status, 0);
 }
 
 TEST(user_and_group_ids)
