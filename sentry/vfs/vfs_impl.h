@@ -401,6 +401,10 @@ struct file_operations {
 	int (*host_fd)(struct file *f);
 	/* Readiness for poll/epoll (POLLIN etc.); NULL = always ready. */
 	unsigned (*poll)(struct file *f, unsigned events);
+	/* The queue woken when the readiness poll reports may change
+	 * (kernel/waitq.h). NULL: none (static readiness, or a host fd that
+	 * the waiter polls on the host). */
+	struct waitq *(*waitq)(struct file *f);
 	/* F_SETFL changed f->flags (e.g. O_NONBLOCK to a host fd). */
 	int (*setfl)(struct file *f, int newflags);
 	/* Last reference gone. */
