@@ -125,6 +125,8 @@ uint64_t procfs_total_rss(void);
 
 /* procfs_mounts.c: /proc/PID/mounts and mountinfo (one mount namespace). */
 int procfs_render_mounts(struct pbuf *b, int mountinfo);
+/* The id /proc/PID/mountinfo shows for m (1 if it is not mounted). */
+int procfs_mount_id(const struct mount *m);
 
 /* procfs_sys.c: /proc/sys */
 extern const struct synth_entry procfs_sys_entries[];

@@ -102,6 +102,16 @@ static int mount_id(const struct mnt_list *l, const struct mount *m)
 	return 1; /* the (hidden) parent of the root mount */
 }
 
+int procfs_mount_id(const struct mount *m)
+{
+	struct mnt_list l = {0};
+	int r = vfs_for_each_mount(collect_mount, &l);
+	int id = r < 0 || l.err ? 1 : mount_id(&l, m);
+
+	free_list(&l);
+	return id;
+}
+
 int procfs_render_mounts(struct pbuf *b, int mountinfo)
 {
 	struct mnt_list l = {0};

@@ -119,6 +119,8 @@ static int take_snap(struct inode *inode, struct procfs_task_snap *s)
 	struct task *cur = task_current();
 	if (tg->zombie)
 		s->state = 'Z';
+	else if (tg->stopped)
+		s->state = 'T';
 	else if (t == cur || (cur && !key_tid(inode) && cur->tg == tg))
 		s->state = 'R'; /* the reader itself is running */
 	else
@@ -297,6 +299,30 @@ static int show_maps(struct inode *inode, struct seq_buf *s)
 		return -ENOMEM;
 	seq_write(s, text, len);
 	free(text);
+	return 0;
+}
+
+static int show_smaps(struct inode *inode, struct seq_buf *s)
+{
+	struct mm *mm = get_task_mm(inode);
+	size_t len = 0;
+
+	if (!mm)
+		return 0;
+	char *text = mm_render_smaps(mm, &len);
+	mm_put(mm);
+	if (!text)
+		return -ENOMEM;
+	seq_write(s, text, len);
+	free(text);
+	return 0;
+}
+
+/* The sandbox has no way to sleep in a kernel function a user could name. */
+static int show_wchan(struct inode *inode, struct seq_buf *s)
+{
+	(void)inode;
+	seq_putc(s, '0');
 	return 0;
 }
 
@@ -651,6 +677,106 @@ static const struct synth_dir_ops fd_dir_ops = {
     .lookup = fd_dir_lookup,
 };
 
+/* /proc/PID/fdinfo/N: position, flags (octal, O_CLOEXEC from the table),
+ * mount id and inode number of the open file. */
+static int show_fdinfo(struct inode *inode, struct seq_buf *s)
+{
+	struct fdtable *fdt = get_task_fdt(inode);
+	int fd = key_fd(inode);
+
+	if (!fdt)
+		return -ENOENT;
+	struct file *f = fd_get(fdt, fd);
+	int cloexec = fd_get_cloexec(fdt, fd);
+	fdtable_put(fdt);
+	if (!f)
+		return -ENOENT;
+	pthread_mutex_lock(&f->pos_lock);
+	int64_t pos = f->pos;
+	pthread_mutex_unlock(&f->pos_lock);
+	unsigned flags = (unsigned)file_flags(f) | (cloexec > 0 ? O_CLOEXEC : 0);
+	seq_printf(s, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)pos,
+		   flags, procfs_mount_id(f->path.mnt), (unsigned long long)f->inode->ino);
+	file_put(f);
+	return 0;
+}
+
+static const struct synth_entry fdinfo_entry = {
+    .name = "fdinfo", .mode = S_IFREG | 0444, .show = show_fdinfo, .fill_attr = pid_fill_attr};
+
+static int fdinfo_list_one(int fd, struct file *f, void *arg)
+{
+	(void)f;
+	char name[16];
+	snprintf(name, sizeof(name), "%d", fd);
+	return synth_dirlist_add(arg, name, DT_REG, 0);
+}
+
+static int fdinfo_dir_readdir(struct inode *dir, struct synth_dirlist *l)
+{
+	struct fdtable *fdt = get_task_fdt(dir);
+	if (!fdt)
+		return 0;
+	int r = fdtable_for_each(fdt, fdinfo_list_one, l);
+	fdtable_put(fdt);
+	return r < 0 ? r : 0;
+}
+
+static int fdinfo_dir_lookup(struct inode *dir, const char *name, struct inode **out)
+{
+	long fd = parse_num(name, 0x7fffffff);
+	struct fdtable *fdt;
+	struct file *f;
+
+	if (fd < 0 || !(fdt = get_task_fdt(dir)))
+		return -ENOENT;
+	f = fd_get(fdt, (int)fd);
+	fdtable_put(fdt);
+	if (!f)
+		return -ENOENT;
+	file_put(f);
+	int64_t key1 = (int64_t)(((uint64_t)fd << 32) | (uint32_t)key_tid(dir));
+	struct inode *inode = synth_inode_new(dir->sb, &fdinfo_entry, key_tgid(dir), key1);
+	if (!inode)
+		return -ENOMEM;
+	*out = inode;
+	return 0;
+}
+
+static const struct synth_dir_ops fdinfo_dir_ops = {
+    .readdir = fdinfo_dir_readdir,
+    .lookup = fdinfo_dir_lookup,
+};
+
+/* /proc/PID/ns: the sandbox's own namespaces, one of each kind, shown with
+ * fixed inode numbers (the host's are never shown). Readable links only:
+ * opening them (for setns) is not supported. */
+#define NS_INO_BASE 4026532100ULL
+static const char *const ns_names[] = {"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children",
+				       "time", "time_for_children", "user", "uts"};
+static const unsigned ns_ino_index[] = {0, 1, 2, 3, 4, 4, 5, 5, 6, 7};
+
+static ssize_t ns_link(struct inode *inode, char *buf, size_t size)
+{
+	const char *name = synth_i(inode)->entry->name;
+	for (size_t i = 0; i < sizeof(ns_names) / sizeof(ns_names[0]); i++) {
+		if (strcmp(name, ns_names[i]) != 0)
+			continue;
+		size_t kind_len = strcspn(name, "_");
+		int n = snprintf(buf, size, "%.*s:[%llu]", (int)kind_len, name,
+				 NS_INO_BASE + ns_ino_index[i]);
+		return n < 0 ? -EINVAL : (size_t)n < size ? n : (ssize_t)size;
+	}
+	return -ENOENT;
+}
+
+#define NS_LINK(n) {.name = n, .mode = S_IFLNK | 0777, .get_link = ns_link, .fill_attr = pid_fill_attr}
+static const struct synth_entry ns_entries[] = {
+    NS_LINK("cgroup"), NS_LINK("ipc"),	NS_LINK("mnt"),		     NS_LINK("net"),
+    NS_LINK("pid"),    NS_LINK("pid_for_children"), NS_LINK("time"), NS_LINK("time_for_children"),
+    NS_LINK("user"),   NS_LINK("uts"),	{.name = NULL},
+};
+
 /* --- the per-process and per-thread tables ---------------------------------- */
 
 #define PID_FILE(n, m, fn)                                                                         \
@@ -681,7 +807,13 @@ static const struct synth_dir_ops fd_dir_ops = {
 	    PID_FILE("statm", 0444, show_statm), PID_FILE("limits", 0444, show_limits),            \
 	    PID_FILE("mounts", 0444, show_mounts), PID_FILE("mountinfo", 0444, show_mountinfo),    \
 	    PID_FILE("cgroup", 0444, show_cgroup),                                                 \
-	    PID_FILE("oom_score_adj", 0444, show_oom_score_adj)
+	    PID_FILE("oom_score_adj", 0444, show_oom_score_adj),                                   \
+	    PID_FILE("smaps", 0444, show_smaps), PID_FILE("wchan", 0444, show_wchan),              \
+	    {.name = "fdinfo",                                                                     \
+	     .mode = S_IFDIR | 0555,                                                               \
+	     .dir_ops = &fdinfo_dir_ops,                                                           \
+	     .fill_attr = pid_fill_attr},                                                          \
+	    {.name = "ns", .mode = S_IFDIR | 0511, .children = ns_entries, .fill_attr = pid_fill_attr}
 
 static const struct synth_entry tid_entries[] = {
     PID_COMMON_ENTRIES,

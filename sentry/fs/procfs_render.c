@@ -127,6 +127,8 @@ static const char *state_name(char st)
 	switch (st) {
 	case 'R':
 		return "R (running)";
+	case 'T':
+		return "T (stopped)";
 	case 'Z':
 		return "Z (zombie)";
 	case 'X':

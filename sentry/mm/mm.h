@@ -69,6 +69,8 @@ ssize_t mm_write_partial(struct mm *mm, uint64_t dst, const void *src, size_t n)
 
 /* Render /proc/PID/maps into a malloc'd string (*len set). NULL on ENOMEM. */
 char *mm_render_maps(struct mm *mm, size_t *len);
+/* /proc/PID/smaps: maps with a block of figures per mapping. */
+char *mm_render_smaps(struct mm *mm, size_t *len);
 /* Sizes for /proc/PID/status and statm (bytes). */
 void mm_stats(struct mm *mm, uint64_t *vsize, uint64_t *rss_estimate);
 
