@@ -1,4 +1,10 @@
-/* eventfd: a 64-bit counter file (eventfd(2)), with semaphore mode. */
+/*
+ * eventfd: a 64-bit counter file (eventfd(2)), with semaphore mode.
+ *
+ * Blocking reads and writes sleep on the condition variable (which
+ * task_interrupt() wakes for a signal); poll/epoll on the wait queue, woken
+ * with POLLIN by a write and POLLOUT by a read. Lock order: lock -> wq.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +16,7 @@
 #include <time.h>
 
 #include "kernel/task.h"
+#include "kernel/waitq.h"
 #include "syscalls/sys_fs.h"
 #include "vfs/vfs_impl.h"
 
@@ -18,6 +25,7 @@
 struct eventfd {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	struct waitq wq;
 	uint64_t count;
 	bool semaphore;
 };
@@ -44,6 +52,7 @@ static ssize_t efd_read(struct file *f, void *buf, size_t n, int64_t *pos)
 	v = e->semaphore ? 1 : e->count;
 	e->count -= v;
 	pthread_cond_broadcast(&e->cond);
+	waitq_wake(&e->wq, POLLOUT | POLLWRNORM);
 	pthread_mutex_unlock(&e->lock);
 	memcpy(buf, &v, 8);
 	return 8;
@@ -73,6 +82,7 @@ static ssize_t efd_write(struct file *f, const void *buf, size_t n, int64_t *pos
 	}
 	e->count += v;
 	pthread_cond_broadcast(&e->cond);
+	waitq_wake(&e->wq, POLLIN | POLLRDNORM);
 	pthread_mutex_unlock(&e->lock);
 	return 8;
 }
@@ -97,7 +107,13 @@ static void efd_release(struct file *f)
 
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->cond);
+	waitq_destroy(&e->wq);
 	free(e);
+}
+
+static struct waitq *efd_waitq(struct file *f)
+{
+	return &((struct eventfd *)f->priv)->wq;
 }
 
 static const struct file_operations eventfd_fops = {
@@ -105,6 +121,7 @@ static const struct file_operations eventfd_fops = {
 	.write = efd_write,
 	.llseek = no_llseek,
 	.poll = efd_poll,
+	.waitq = efd_waitq,
 	.release = efd_release,
 };
 
@@ -121,6 +138,7 @@ static long do_eventfd(struct task *t, unsigned initval, int flags)
 		return -ENOMEM;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->cond, NULL);
+	waitq_init(&e->wq);
 	e->count = initval;
 	e->semaphore = flags & EFD_SEMAPHORE;
 	f = anon_file_new(0600, &eventfd_fops, e, O_RDWR | (flags & EFD_NONBLOCK),

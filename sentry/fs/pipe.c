@@ -6,8 +6,11 @@
  * EPIPE (the dispatcher raises SIGPIPE), O_NONBLOCK gives EAGAIN, and a
  * signal for the task ends a wait (ERESTARTSYS, or the bytes already moved).
  *
- * Waiting sleeps on the pipe's condition variable and re-checks for signals
- * every few milliseconds (until tasks have wait queues).
+ * Blocking reads and writes sleep on the pipe's condition variable, which
+ * task_interrupt() wakes for a signal. poll/epoll sleep on the pipe's wait
+ * queue (kernel/waitq.h), woken with the events that may have appeared:
+ * POLLIN by a write, POLLOUT by a read or a resize, everything when an end
+ * opens or closes. Lock order: pipe lock -> its wait queue.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 #include <time.h>
 
 #include "kernel/task.h"
+#include "kernel/waitq.h"
 #include "mm/mm.h"
 #include "syscalls/sys_fs.h"
 #include "vfs/vfs_impl.h"
@@ -31,6 +35,7 @@
 struct pipe {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* any change: data, space, an end opened or closed */
+	struct waitq wq;     /* the same changes, for poll/epoll */
 	char *buf;
 	size_t cap, head, len;
 	int readers, writers;
@@ -44,8 +49,20 @@ static void pipe_put(struct pipe *p)
 		return;
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
+	waitq_destroy(&p->wq);
 	free(p->buf);
 	free(p);
+}
+
+#define PIPE_IN (POLLIN | POLLRDNORM)
+#define PIPE_OUT (POLLOUT | POLLWRNORM)
+#define PIPE_ALL (PIPE_IN | PIPE_OUT | POLLHUP | POLLERR)
+
+/* Wake blocked readers/writers and pollers. lock held. */
+static void pipe_changed(struct pipe *p, unsigned events)
+{
+	pthread_cond_broadcast(&p->cond);
+	waitq_wake(&p->wq, events);
 }
 
 static ssize_t pipe_read(struct file *f, void *buf, size_t n, int64_t *pos)
@@ -80,7 +97,7 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t n, int64_t *pos)
 		p->len -= chunk;
 		done += chunk;
 	}
-	pthread_cond_broadcast(&p->cond);
+	pipe_changed(p, PIPE_OUT);
 out:
 	pthread_mutex_unlock(&p->lock);
 	return (ssize_t)done;
@@ -118,7 +135,7 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t n, int64_t *po
 			size_t k = space < want ? space : want;
 			put_bytes(p, (const char *)buf + done, k);
 			done += k;
-			pthread_cond_broadcast(&p->cond);
+			pipe_changed(p, PIPE_IN);
 			continue;
 		}
 		if (nonblock) {
@@ -157,6 +174,11 @@ static unsigned pipe_poll(struct file *f, unsigned events)
 	return mask;
 }
 
+static struct waitq *pipe_waitq(struct file *f)
+{
+	return &((struct pipe *)f->priv)->wq;
+}
+
 static long pipe_ioctl(struct file *f, struct task *t, unsigned cmd, uint64_t arg)
 {
 	struct pipe *p = f->priv;
@@ -182,7 +204,7 @@ static void pipe_release(struct file *f)
 		p->writers--;
 	if (p->readers == 0 && p->writers == 0)
 		p->len = 0; /* a FIFO's data goes with its last open end */
-	pthread_cond_broadcast(&p->cond);
+	pipe_changed(p, PIPE_ALL);
 	pthread_mutex_unlock(&p->lock);
 	pipe_put(p);
 }
@@ -199,7 +221,7 @@ static int pipe_reopen(struct file *old, struct file *nf, int flags)
 		p->readers++;
 	if (acc != O_RDONLY)
 		p->writers++;
-	pthread_cond_broadcast(&p->cond);
+	pipe_changed(p, 0);
 	pthread_mutex_unlock(&p->lock);
 	atomic_fetch_add(&p->refs, 1);
 	nf->priv = p;
@@ -211,6 +233,7 @@ static const struct file_operations pipe_fops = {
 	.write = pipe_write,
 	.llseek = no_llseek,
 	.poll = pipe_poll,
+	.waitq = pipe_waitq,
 	.ioctl = pipe_ioctl,
 	.reopen = pipe_reopen,
 	.release = pipe_release,
@@ -256,7 +279,7 @@ long pipe_fcntl(struct file *f, int cmd, uint64_t arg)
 	p->buf = nb;
 	p->cap = size;
 	p->head = 0;
-	pthread_cond_broadcast(&p->cond);
+	pipe_changed(p, PIPE_OUT);
 	pthread_mutex_unlock(&p->lock);
 	return (long)size;
 }
@@ -321,6 +344,7 @@ static struct pipe *pipe_alloc(void)
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
+	waitq_init(&p->wq);
 	return p;
 }
 
@@ -360,7 +384,7 @@ int fifo_open(struct inode *inode, struct file *f, int flags)
 		p->writers++;
 		p->w_opens++;
 	}
-	pthread_cond_broadcast(&p->cond);
+	pipe_changed(p, 0);
 	if (acc == O_RDONLY && !(flags & O_NONBLOCK)) {
 		unsigned seen = p->w_opens;
 		while (p->writers == 0 && p->w_opens == seen)
@@ -381,7 +405,7 @@ int fifo_open(struct inode *inode, struct file *f, int flags)
 	f->priv = p;
 	return 0;
 fail:
-	pthread_cond_broadcast(&p->cond);
+	pipe_changed(p, 0);
 	pthread_mutex_unlock(&p->lock);
 	pipe_put(p);
 	return r;

@@ -1,10 +1,20 @@
-/* signalfd: reading the reader's pending signals as signalfd_siginfo records. */
+/*
+ * signalfd: reading the reader's pending signals as signalfd_siginfo records.
+ *
+ * As on Linux, readiness is the calling task's pending signals (its own and
+ * its process's) in the file's mask, whatever the task's signal mask. The
+ * queue a poller sleeps on is its thread group's signalfd_wq, which
+ * signal generation wakes (signalfd_notify). The file keeps a reference on
+ * every thread group whose queue it handed out, so that an epoll item hung
+ * on it stays valid while the file lives, even after that process is gone.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 
 #include "kernel/kernel_impl.h"
 #include "mm/mm.h"
@@ -12,18 +22,69 @@
 #include "vfs/vfs_impl.h"
 
 #define UNBLOCKABLE ((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))
+/* Thread groups whose queue one file may pin; beyond, pollers re-check. */
+#define SFD_MAX_TGS 1024
 
 struct sfd {
 	sigset64_t mask; /* under kernel.lock */
+	struct thread_group **tgs; /* kernel.lock: referenced, queues handed out */
+	int ntgs, captgs;
 };
 
 static const struct file_operations signalfd_fops;
+
+void signalfd_notify(struct thread_group *tg)
+{
+	if (tg->signalfd_wq_ready)
+		waitq_wake(&tg->signalfd_wq, POLLIN | POLLRDNORM);
+}
+
+/* The calling task's process's queue, pinned by the file. NULL: none. */
+static struct waitq *sfd_waitq(struct file *f)
+{
+	struct sfd *s = f->priv;
+	struct task *t = task_current();
+	struct waitq *q = NULL;
+
+	if (!t)
+		return NULL;
+	pthread_mutex_lock(&kernel.lock);
+	struct thread_group *tg = t->tg;
+	if (!tg->signalfd_wq_ready) {
+		waitq_init(&tg->signalfd_wq);
+		tg->signalfd_wq_ready = true;
+	}
+	for (int i = 0; i < s->ntgs; i++)
+		if (s->tgs[i] == tg) {
+			q = &tg->signalfd_wq;
+			goto out;
+		}
+	if (s->ntgs == s->captgs) {
+		int cap = s->captgs ? s->captgs * 2 : 2;
+		struct thread_group **n = NULL;
+		if (cap <= SFD_MAX_TGS)
+			n = realloc(s->tgs, (size_t)cap * sizeof(*n));
+		if (!n)
+			goto out;
+		s->tgs = n;
+		s->captgs = cap;
+	}
+	tg->refs++;
+	s->tgs[s->ntgs++] = tg;
+	q = &tg->signalfd_wq;
+out:
+	pthread_mutex_unlock(&kernel.lock);
+	return q;
+}
 
 static ssize_t sfd_read(struct file *f, void *buf, size_t n, int64_t *pos)
 {
 	struct sfd *s = f->priv;
 	struct task *t = task_current();
+	struct waitq *q = NULL;
+	struct wait_entry e;
 	size_t done = 0;
+	ssize_t r = 0;
 
 	if (!t)
 		return -EINVAL;
@@ -37,14 +98,31 @@ static ssize_t sfd_read(struct file *f, void *buf, size_t n, int64_t *pos)
 		if (!sig) {
 			if (done)
 				break;
-			if (file_flags(f) & O_NONBLOCK)
-				return -EAGAIN;
-			/* The awaited signals are normally blocked: look every slice. */
-			struct timespec now;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			int64_t until = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec + 5000000LL;
-			if (task_sleep(t, until) < 0)
-				return -ERESTARTSYS;
+			if (file_flags(f) & O_NONBLOCK) {
+				r = -EAGAIN;
+				break;
+			}
+			if (!q) {
+				/* Hang on the queue, then look again before sleeping. */
+				q = sfd_waitq(f);
+				if (q) {
+					poller_entry_init(&e);
+					waitq_add(q, &e);
+					continue;
+				}
+			}
+			/* Without a queue (out of memory), look every few ms. */
+			int64_t until = -1;
+			if (!q) {
+				struct timespec now;
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				until = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec + 5000000LL;
+			}
+			int w = poller_sleep(t, NULL, 0, until);
+			if (w < 0) {
+				r = w == -EINTR ? -ERESTARTSYS : w;
+				break;
+			}
 			continue;
 		}
 		struct signalfd_siginfo si;
@@ -58,7 +136,9 @@ static ssize_t sfd_read(struct file *f, void *buf, size_t n, int64_t *pos)
 		memcpy((char *)buf + done, &si, sizeof(si));
 		done += sizeof(si);
 	}
-	return (ssize_t)done;
+	if (q)
+		waitq_remove(q, &e);
+	return done ? (ssize_t)done : r;
 }
 
 static unsigned sfd_poll(struct file *f, unsigned events)
@@ -78,12 +158,20 @@ static unsigned sfd_poll(struct file *f, unsigned events)
 
 static void sfd_release(struct file *f)
 {
-	free(f->priv);
+	struct sfd *s = f->priv;
+
+	pthread_mutex_lock(&kernel.lock);
+	for (int i = 0; i < s->ntgs; i++)
+		tg_put(s->tgs[i]);
+	pthread_mutex_unlock(&kernel.lock);
+	free(s->tgs);
+	free(s);
 }
 
 static const struct file_operations signalfd_fops = {
 	.read = sfd_read,
 	.poll = sfd_poll,
+	.waitq = sfd_waitq,
 	.llseek = no_llseek,
 	.release = sfd_release,
 };
@@ -108,8 +196,12 @@ static long do_signalfd(struct task *t, int fd, uint64_t umask, uint64_t size, i
 			file_put(f);
 			return -EINVAL;
 		}
+		struct sfd *s = f->priv;
 		pthread_mutex_lock(&kernel.lock);
-		((struct sfd *)f->priv)->mask = mask;
+		s->mask = mask;
+		/* Signals already pending may now be in the mask. */
+		for (int i = 0; i < s->ntgs; i++)
+			signalfd_notify(s->tgs[i]);
 		pthread_mutex_unlock(&kernel.lock);
 		file_put(f);
 		return fd;

@@ -1,6 +1,12 @@
 /*
  * timerfd: expirations are counted lazily from the deadline and the
- * interval whenever the file is read or polled, so no thread runs for it.
+ * interval whenever the file is read or polled. While the count is zero and
+ * the timer is armed, a waitq_timer (the sentry's timer thread) is set for
+ * the next expiry and wakes the file's queue, where poll/epoll and blocking
+ * reads sleep. Deadlines on CLOCK_REALTIME/BOOTTIME are converted to
+ * CLOCK_MONOTONIC when the timer is set; if the clock is stepped, the wake
+ * comes early or late, and every poll or read sets the timer again from the
+ * current clocks. Lock order: lock -> timer service -> wq.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +27,8 @@ struct tfd {
 	int64_t deadline; /* absolute ns on clock; 0: disarmed */
 	int64_t interval;
 	uint64_t ticks;   /* expirations not yet read */
+	struct waitq wq;  /* POLLIN: an expiry */
+	struct waitq_timer timer;
 };
 
 static const struct file_operations timerfd_fops;
@@ -50,10 +58,39 @@ static void tfd_update(struct tfd *t)
 	}
 }
 
+/* The next expiry on CLOCK_MONOTONIC, for the timer service; 0 if none is
+ * needed (disarmed, or expirations already counted keep the file readable).
+ * lock held, after tfd_update. */
+static int64_t tfd_wake_time(struct tfd *t)
+{
+	if (!t->deadline || t->ticks)
+		return 0;
+	if (t->clock == CLOCK_MONOTONIC)
+		return t->deadline;
+	int64_t mono = now_on(CLOCK_MONOTONIC), left = t->deadline - now_on(t->clock);
+	if (left < 0)
+		left = 0;
+	return left > INT64_MAX - mono ? INT64_MAX : mono + left;
+}
+
+/* Set the wake-up timer to the next expiry, or cancel it. lock held. */
+static void tfd_sync_timer(struct tfd *t)
+{
+	int64_t when = tfd_wake_time(t);
+
+	if (when)
+		waitq_timer_arm(&t->timer, when);
+	else
+		waitq_timer_cancel(&t->timer);
+}
+
 static ssize_t tfd_read(struct file *f, void *buf, size_t n, int64_t *pos)
 {
 	struct tfd *t = f->priv;
 	struct task *task = task_current();
+	struct wait_entry e;
+	bool queued = false;
+	ssize_t r;
 
 	if (n < 8)
 		return -EINVAL;
@@ -61,24 +98,36 @@ static ssize_t tfd_read(struct file *f, void *buf, size_t n, int64_t *pos)
 		pthread_mutex_lock(&t->lock);
 		tfd_update(t);
 		uint64_t v = t->ticks;
-		int64_t deadline = t->deadline, left = deadline ? deadline - now_on(t->clock) : -1;
-		if (v) {
-			t->ticks = 0;
-			pthread_mutex_unlock(&t->lock);
-			memcpy(buf, &v, 8);
-			return 8;
-		}
+		t->ticks = 0;
+		tfd_sync_timer(t);
+		int64_t when = tfd_wake_time(t);
 		pthread_mutex_unlock(&t->lock);
-		if (file_flags(f) & O_NONBLOCK)
-			return -EAGAIN;
-		if (!task)
-			return -EAGAIN;
-		/* Sleep toward the deadline (or a while, when disarmed). */
-		if (left < 0 || left > 20000000LL)
-			left = 20000000LL;
-		if (task_sleep(task, now_on(CLOCK_MONOTONIC) + left) < 0)
-			return -ERESTARTSYS;
+		if (v) {
+			memcpy(buf, &v, 8);
+			r = 8;
+			break;
+		}
+		if ((file_flags(f) & O_NONBLOCK) || !task) {
+			r = -EAGAIN;
+			break;
+		}
+		if (!queued) {
+			/* Hang on the queue, then look again before sleeping. */
+			poller_entry_init(&e);
+			waitq_add(&t->wq, &e);
+			queued = true;
+			continue;
+		}
+		/* The expiry wakes the queue; its time bounds the sleep too. */
+		int w = poller_sleep(task, NULL, 0, when ? when : -1);
+		if (w < 0) {
+			r = w == -EINTR ? -ERESTARTSYS : w;
+			break;
+		}
 	}
+	if (queued)
+		waitq_remove(&t->wq, &e);
+	return r;
 }
 
 static unsigned tfd_poll(struct file *f, unsigned events)
@@ -88,14 +137,23 @@ static unsigned tfd_poll(struct file *f, unsigned events)
 
 	pthread_mutex_lock(&t->lock);
 	tfd_update(t);
+	tfd_sync_timer(t);
 	mask = t->ticks ? POLLIN | POLLRDNORM : 0;
 	pthread_mutex_unlock(&t->lock);
 	return mask;
 }
 
+static struct waitq *tfd_waitq(struct file *f)
+{
+	return &((struct tfd *)f->priv)->wq;
+}
+
 static void tfd_release(struct file *f)
 {
 	struct tfd *t = f->priv;
+
+	waitq_timer_cancel(&t->timer);
+	waitq_destroy(&t->wq);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -103,6 +161,7 @@ static void tfd_release(struct file *f)
 static const struct file_operations timerfd_fops = {
 	.read = tfd_read,
 	.poll = tfd_poll,
+	.waitq = tfd_waitq,
 	.llseek = no_llseek,
 	.release = tfd_release,
 };
@@ -126,10 +185,13 @@ SYSCALL_DEFINE(timerfd_create)
 	if (!tf)
 		return -ENOMEM;
 	pthread_mutex_init(&tf->lock, NULL);
+	waitq_init(&tf->wq);
+	waitq_timer_init(&tf->timer, &tf->wq, POLLIN | POLLRDNORM);
 	tf->clock = c;
 	f = anon_file_new(0600, &timerfd_fops, tf, O_RDWR | (flags & TFD_NONBLOCK),
 			  "anon_inode:[timerfd]");
 	if (!f) {
+		waitq_destroy(&tf->wq);
 		pthread_mutex_destroy(&tf->lock);
 		free(tf);
 		return -ENOMEM;
@@ -207,6 +269,11 @@ SYSCALL_DEFINE(timerfd_settime)
 		tf->deadline = 0;
 	else
 		tf->deadline = (flags & TFD_TIMER_ABSTIME) ? (v ? v : 1) : now_on(tf->clock) + v;
+	tfd_update(tf);
+	tfd_sync_timer(tf);
+	bool expired = tf->ticks; /* an absolute time already past */
+	if (expired)
+		waitq_wake(&tf->wq, POLLIN | POLLRDNORM);
 	pthread_mutex_unlock(&tf->lock);
 	file_put(f);
 	if (args->a[3] && copy_to_user(t, args->a[3], &ov, sizeof(ov)))

@@ -34,6 +34,9 @@ int signal_send_task(struct task *t, int sig);
 /* With the siginfo the receiver will see (t NULL: process-directed). */
 int signal_send_info(struct thread_group *tg, struct task *t, int sig,
 		     const struct pending_siginfo *pi);
+/* A signal became pending in tg (for it or one of its threads): wake
+ * whoever polls a signalfd there (fs/signalfd.c). kernel.lock held. */
+void signalfd_notify(struct thread_group *tg);
 /* Deliver the next pending unblocked signal (on the task's thread): default
  * action, or a frame for its handler. in_syscall: regs.rax holds a syscall
  * result that may be a restart code. */

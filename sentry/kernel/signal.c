@@ -161,6 +161,7 @@ static int signal_send(struct thread_group *tg, struct task *t, int sig,
 		tg->shared_pending |= 1ULL << (sig - 1);
 	if (target && pi)
 		target->pending_info[sig] = *pi;
+	signalfd_notify(tg);
 	for (struct task *x = t ? t : tg->leader; x; x = t ? NULL : x->next_in_tg)
 		if (!x->exited && !(x->sigmask & (1ULL << (sig - 1))))
 			task_interrupt(x);

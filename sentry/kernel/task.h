@@ -19,6 +19,7 @@
 
 #include "kernel/creds.h"
 #include "kernel/strace.h"
+#include "kernel/waitq.h"
 #include "platform/platform.h"
 
 struct mm;
@@ -77,6 +78,10 @@ struct thread_group {
 	uint64_t exit_utime, exit_stime; /* kernel.lock */
 	uint64_t child_utime, child_stime; /* kernel.lock */
 	char exe_path[4096];          /* sandbox path of the executable */
+	/* signalfd readiness (fs/signalfd.c): woken by signalfd_notify() when a
+	 * signal becomes pending. Set up on first use (kernel.lock). */
+	struct waitq signalfd_wq;
+	bool signalfd_wq_ready;       /* kernel.lock */
 };
 
 struct task {

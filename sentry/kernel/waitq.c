@@ -1,10 +1,14 @@
 /* Wait queues and pollers: see waitq.h. */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "kernel/kernel_impl.h"
 #include "kernel/waitq.h"
+#include "util/log.h"
 
 void waitq_init(struct waitq *q)
 {
@@ -12,6 +16,7 @@ void waitq_init(struct waitq *q)
 	q->head.prev = q->head.next = &q->head;
 	q->head.func = NULL;
 	q->head.priv = NULL;
+	atomic_init(&q->recheck, 0);
 }
 
 void waitq_destroy(struct waitq *q)
@@ -24,6 +29,8 @@ void wait_entry_init(struct wait_entry *e, wait_func_t func, void *priv)
 	e->prev = e->next = NULL;
 	e->func = func;
 	e->priv = priv;
+	e->exclusive = false;
+	e->woken = false;
 }
 
 void waitq_add(struct waitq *q, struct wait_entry *e)
@@ -51,10 +58,20 @@ void waitq_remove(struct waitq *q, struct wait_entry *e)
 
 void waitq_wake(struct waitq *q, unsigned events)
 {
+	bool exclusive_done = false;
+
 	pthread_mutex_lock(&q->lock);
 	for (struct wait_entry *e = q->head.next, *n; e != &q->head; e = n) {
 		n = e->next; /* a callback must not unlink others, but may be last */
+		if (!e->exclusive) {
+			e->func(e, events);
+			continue;
+		}
+		if (exclusive_done)
+			continue;
+		e->woken = false;
 		e->func(e, events);
+		exclusive_done = e->woken;
 	}
 	pthread_mutex_unlock(&q->lock);
 }
@@ -119,4 +136,163 @@ void poller_drain(void)
 	if (poller_efd >= 0 && read(poller_efd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: nothing pending. */
 	}
+}
+
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int poller_sleep(struct task *t, struct pollfd *fds, unsigned n, int64_t deadline)
+{
+	struct pollfd one;
+	struct timespec ts, *tsp = NULL;
+	sigset_t block, old, during;
+	int pfd = poller_fd(), r, err;
+
+	if (pfd < 0)
+		return -ENOMEM;
+	if (!fds) {
+		fds = &one;
+		n = 1;
+	}
+	fds[0] = (struct pollfd){.fd = pfd, .events = POLLIN};
+	sigemptyset(&block);
+	sigaddset(&block, SENTRY_INTERRUPT_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (t && task_has_pending_signal(t)) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return -EINTR;
+	}
+	if (deadline >= 0) {
+		int64_t left = deadline - mono_now();
+		if (left < 0)
+			left = 0;
+		ts = (struct timespec){left / 1000000000LL, left % 1000000000LL};
+		tsp = &ts;
+	}
+	during = old;
+	sigdelset(&during, SENTRY_INTERRUPT_SIGNAL);
+	r = ppoll(fds, n, tsp, &during);
+	err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r > 0 && fds[0].revents)
+		poller_drain();
+	if (t && task_has_pending_signal(t))
+		return -EINTR;
+	if (r < 0)
+		return err == EINTR ? 0 : -ENOMEM;
+	return r;
+}
+
+/* The timer service: an unsorted list (few timers are armed at once) and one
+ * thread sleeping until the earliest. */
+static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t timer_cond;
+static struct waitq_timer *timer_list;
+static bool timer_started;
+
+static void *timer_main(void *arg)
+{
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&timer_lock);
+	for (;;) {
+		int64_t now = mono_now(), next = 0;
+		for (struct waitq_timer **pp = &timer_list, *tm; (tm = *pp);) {
+			if (tm->when <= now) {
+				*pp = tm->next;
+				tm->next = NULL;
+				tm->when = 0;
+				waitq_wake(tm->q, tm->events);
+				continue;
+			}
+			if (!next || tm->when < next)
+				next = tm->when;
+			pp = &tm->next;
+		}
+		if (!next) {
+			pthread_cond_wait(&timer_cond, &timer_lock);
+			continue;
+		}
+		struct timespec ts = {next / 1000000000LL, next % 1000000000LL};
+		pthread_cond_timedwait(&timer_cond, &timer_lock, &ts);
+	}
+	return NULL;
+}
+
+/* timer_lock held. */
+static int timer_start(void)
+{
+	pthread_condattr_t ca;
+	pthread_attr_t a;
+	pthread_t th;
+	int r;
+
+	if (timer_started)
+		return 0;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&timer_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&th, &a, timer_main, NULL);
+	pthread_attr_destroy(&a);
+	if (r) {
+		pthread_cond_destroy(&timer_cond);
+		log_warn("waitq: cannot start the timer thread: %d", r);
+		return -r;
+	}
+	timer_started = true;
+	return 0;
+}
+
+void waitq_timer_init(struct waitq_timer *tm, struct waitq *q, unsigned events)
+{
+	tm->next = NULL;
+	tm->when = 0;
+	tm->q = q;
+	tm->events = events;
+}
+
+int waitq_timer_arm(struct waitq_timer *tm, int64_t when)
+{
+	int r;
+
+	if (when <= 0)
+		when = 1;
+	pthread_mutex_lock(&timer_lock);
+	r = timer_start();
+	if (r == 0) {
+		if (!tm->when) {
+			tm->next = timer_list;
+			timer_list = tm;
+		}
+		tm->when = when;
+		pthread_cond_signal(&timer_cond);
+	}
+	pthread_mutex_unlock(&timer_lock);
+	return r;
+}
+
+void waitq_timer_cancel(struct waitq_timer *tm)
+{
+	pthread_mutex_lock(&timer_lock);
+	if (tm->when) {
+		for (struct waitq_timer **pp = &timer_list; *pp; pp = &(*pp)->next)
+			if (*pp == tm) {
+				*pp = tm->next;
+				break;
+			}
+		tm->next = NULL;
+		tm->when = 0;
+	}
+	pthread_mutex_unlock(&timer_lock);
 }

@@ -1,10 +1,14 @@
 /*
  * poll, ppoll, select, pselect6.
  *
- * Readiness comes from each file's poll operation. Waiting is done on the
- * host for files backed by a host descriptor, and otherwise by re-checking
- * every few milliseconds: a stopgap until files have wait queues (the
- * process-model work), but with Linux's results, timeouts and EINTR.
+ * Readiness comes from each file's poll operation. When nothing is ready,
+ * the caller hangs a poller entry (kernel/waitq.h) on the wait queue of each
+ * file that has one, looks again, and sleeps in one host ppoll() on its
+ * poller eventfd and the host descriptors behind the other files, so any
+ * change wakes it at once. A file with a poll operation but neither a queue
+ * nor a host descriptor is re-checked every 5 ms; a file without a poll
+ * operation is always ready. Results, timeouts, EINTR and the temporary
+ * signal masks are Linux's.
  */
 #include <errno.h>
 #include <poll.h>
@@ -13,6 +17,7 @@
 #include <time.h>
 
 #include "kernel/kernel_impl.h"
+#include "kernel/waitq.h"
 #include "mm/mm.h"
 #include "syscalls/syscalls.h"
 #include "vfs/vfs.h"
@@ -46,43 +51,93 @@ static unsigned file_readiness(struct file *f, unsigned events)
 	return f->ops->poll(f, events) & all;
 }
 
+/* What one poll call waits on: the files, their queues and entries, and the
+ * host descriptors (host[0] is the poller's slot). */
+struct poll_wait {
+	struct file **files;
+	struct waitq **queues;
+	struct wait_entry *entries;
+	struct pollfd *host;
+	unsigned nhost;
+	bool recheck; /* some file can only be re-checked */
+	bool armed;
+};
+
+/* Hang a poller entry on every file's queue and collect the host fds. */
+static void poll_arm(struct poll_wait *w, struct guest_pollfd *pfds, unsigned n)
+{
+	w->nhost = 1;
+	w->recheck = false;
+	for (unsigned i = 0; i < n; i++) {
+		struct file *f = w->files[i];
+		if (!f || !f->ops || !f->ops->poll)
+			continue;
+		/* A queue, when the file has one, stands for all its readiness
+		 * (a tty's host descriptor may be readable before a line is). */
+		w->queues[i] = f->ops->waitq ? f->ops->waitq(f) : NULL;
+		if (!w->queues[i]) {
+			int hfd = file_host_fd(f);
+			if (hfd >= 0)
+				w->host[w->nhost++] =
+					(struct pollfd){hfd, (short)(uint16_t)pfds[i].events, 0};
+			else
+				w->recheck = true;
+			continue;
+		}
+		poller_entry_init(&w->entries[i]);
+		waitq_add(w->queues[i], &w->entries[i]);
+	}
+	w->armed = true;
+}
+
+/* Whether some queue cannot wake us for all it stands for (see waitq.h). */
+static bool poll_recheck(struct poll_wait *w, unsigned n)
+{
+	if (w->recheck)
+		return true;
+	for (unsigned i = 0; i < n; i++)
+		if (w->queues[i] && atomic_load(&w->queues[i]->recheck) > 0)
+			return true;
+	return false;
+}
+
+static void poll_disarm(struct poll_wait *w, unsigned n)
+{
+	for (unsigned i = 0; w->armed && i < n; i++)
+		if (w->queues[i])
+			waitq_remove(w->queues[i], &w->entries[i]);
+}
+
 /*
  * Poll pfds until one is ready, the deadline passes (deadline < 0: never),
  * or a signal arrives. Returns the number of ready entries or -EINTR.
  */
 static long do_poll(struct task *t, struct guest_pollfd *pfds, unsigned n, int64_t deadline)
 {
-	struct file **files = calloc(n ? n : 1, sizeof(*files));
-	struct pollfd *host = calloc(n ? n : 1, sizeof(*host));
+	struct poll_wait w = {0};
 	long ready = 0;
 
-	if (!files || !host) {
-		free(files);
-		free(host);
-		return -ENOMEM;
+	w.files = calloc(n ? n : 1, sizeof(*w.files));
+	w.queues = calloc(n ? n : 1, sizeof(*w.queues));
+	w.entries = calloc(n ? n : 1, sizeof(*w.entries));
+	w.host = calloc((size_t)n + 1, sizeof(*w.host));
+	if (!w.files || !w.queues || !w.entries || !w.host) {
+		ready = -ENOMEM;
+		goto out;
 	}
 	for (unsigned i = 0; i < n; i++)
-		files[i] = pfds[i].fd >= 0 ? fd_get(t->fdt, pfds[i].fd) : NULL;
+		w.files[i] = pfds[i].fd >= 0 ? fd_get(t->fdt, pfds[i].fd) : NULL;
 	for (;;) {
-		unsigned nhost = 0;
-		bool all_host = true;
-
 		ready = 0;
 		for (unsigned i = 0; i < n; i++) {
 			pfds[i].revents = 0;
 			if (pfds[i].fd < 0)
 				continue;
-			if (!files[i]) {
+			if (!w.files[i])
 				pfds[i].revents = POLLNVAL;
-			} else {
-				unsigned ev = (unsigned)(uint16_t)pfds[i].events;
-				pfds[i].revents = (int16_t)file_readiness(files[i], ev);
-				int hfd = file_host_fd(files[i]);
-				if (hfd >= 0)
-					host[nhost++] = (struct pollfd){hfd, (short)ev, 0};
-				else
-					all_host = false;
-			}
+			else
+				pfds[i].revents = (int16_t)file_readiness(
+					w.files[i], (unsigned)(uint16_t)pfds[i].events);
 			if (pfds[i].revents)
 				ready++;
 		}
@@ -92,21 +147,32 @@ static long do_poll(struct task *t, struct guest_pollfd *pfds, unsigned n, int64
 			ready = -EINTR;
 			break;
 		}
-		int64_t left = deadline < 0 ? -1 : deadline - now_ns();
-		if (deadline > 0 && left <= 0)
+		int64_t now = now_ns();
+		if (deadline > 0 && now >= deadline)
 			break;
-		/* Sleep on the host descriptors, or a short while for the rest. */
-		int64_t wait = left;
-		if (!all_host && (wait < 0 || wait > RECHECK_NS))
-			wait = RECHECK_NS;
-		struct timespec ts = {wait / 1000000000LL, wait % 1000000000LL};
-		ppoll(host, nhost, wait < 0 ? NULL : &ts, NULL);
+		if (!w.armed) {
+			/* Queue first, then look again: no change can be missed. */
+			poll_arm(&w, pfds, n);
+			continue;
+		}
+		int64_t until = deadline;
+		if (poll_recheck(&w, n) && (until < 0 || until > now + RECHECK_NS))
+			until = now + RECHECK_NS;
+		int r = poller_sleep(t, w.host, w.nhost, until);
+		if (r < 0) {
+			ready = r;
+			break;
+		}
 	}
+	poll_disarm(&w, n);
 	for (unsigned i = 0; i < n; i++)
-		if (files[i])
-			file_put(files[i]);
-	free(files);
-	free(host);
+		if (w.files[i])
+			file_put(w.files[i]);
+out:
+	free(w.files);
+	free(w.queues);
+	free(w.entries);
+	free(w.host);
 	return ready;
 }
 
