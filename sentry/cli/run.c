@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/tty_bridge.h"
 #if __has_include("cli/confine.h")
 #include "cli/confine.h"
 #define HAVE_CONFINE 1
@@ -261,7 +262,9 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 #endif
+	tty_bridge_start(); /* on a terminal: the sandbox's own pty as console */
 	r = kernel_run(&cfg);
+	tty_bridge_finish();
 	/* Leave nothing behind: the gofer exits when its socket closes; make
 	 * sure of it and reap it before the sentry goes. */
 	gofer_client_close(gc);

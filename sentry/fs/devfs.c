@@ -1,8 +1,9 @@
 /*
  * devfs: the sandbox's /dev. Memory devices (null, zero, full, random,
- * urandom) are served by the sentry itself; tty has no controlling terminal
- * behind it yet; fd and std{in,out,err} are the usual /proc/self links;
- * shm gets a tmpfs, pts is an empty directory (devpts comes later).
+ * urandom) are served by the sentry itself; tty is the caller's controlling
+ * terminal and ptmx makes pty pairs (fs/tty.c, fs/devpts.c); fd and
+ * std{in,out,err} are the usual /proc/self links; shm gets a tmpfs, pts
+ * devpts.
  *
  * Device numbers and modes are Linux's (drivers/char/mem.c, tty_io.c).
  */
@@ -16,6 +17,7 @@
 
 #include "fs/fs.h"
 #include "fs/procfs.h"
+#include "fs/tty.h"
 #include "util/log.h"
 #include "vfs/vfs_impl.h"
 
@@ -111,43 +113,24 @@ static const struct file_operations random_fops = {
     .llseek = noop_llseek,
 };
 
-/* --- tty ---------------------------------------------------------------------------- */
+/* --- tty, ptmx ------------------------------------------------------------------------ */
 
-/* No controlling terminal is implemented: Linux fails open("/dev/tty") with
- * ENXIO for a process without one. The synth kit has no open hook for
- * devices, so tty's inode gets its own inode_operations when it is created
- * (fill_attr runs after the kit has set the defaults). Attributes and
- * permission checks stay generic. */
-static int tty_open(struct dentry *d, struct file *f)
-{
-	return -ENXIO;
-}
-
-static const struct inode_operations tty_iops = {
-    .open = tty_open,
-};
+/* The synth kit has no open hook for devices, so these inodes get their own
+ * inode_operations when created (fill_attr runs after the kit's defaults):
+ * /dev/tty opens the caller's controlling terminal (ENXIO without one),
+ * /dev/ptmx a new pty pair (fs/devpts.c). Attributes stay generic. */
+static const struct inode_operations tty_iops = {.open = devpts_tty_open};
+static const struct inode_operations ptmx_iops = {.open = devpts_ptmx_open};
 
 static void tty_fill_attr(struct inode *inode)
 {
 	inode->iops = &tty_iops;
 }
 
-/* Not reached while tty_open refuses; kept so a read never finds NULL ops. */
-static ssize_t tty_read(struct file *f, void *buf, size_t n, int64_t *pos)
+static void ptmx_fill_attr(struct inode *inode)
 {
-	return -ENXIO;
+	inode->iops = &ptmx_iops;
 }
-
-static ssize_t tty_write(struct file *f, const void *buf, size_t n, int64_t *pos)
-{
-	return -ENXIO;
-}
-
-static const struct file_operations tty_fops = {
-    .read = tty_read,
-    .write = tty_write,
-    .llseek = no_llseek,
-};
 
 /* --- links --------------------------------------------------------------------------- */
 
@@ -192,11 +175,8 @@ static const struct synth_entry dev_entries[] = {
     CHRDEV("full", full_fops, 1, 7),
     CHRDEV("random", random_fops, 1, 8),
     CHRDEV("urandom", random_fops, 1, 9),
-    {.name = "tty",
-     .mode = S_IFCHR | 0666,
-     .fops = &tty_fops,
-     .rdev = DEVNUM(5, 0),
-     .fill_attr = tty_fill_attr},
+    {.name = "tty", .mode = S_IFCHR | 0666, .rdev = DEVNUM(5, 0), .fill_attr = tty_fill_attr},
+    {.name = "ptmx", .mode = S_IFCHR | 0666, .rdev = DEVNUM(5, 2), .fill_attr = ptmx_fill_attr},
     LINK("fd", link_fd),
     LINK("stdin", link_stdin),
     LINK("stdout", link_stdout),
@@ -240,5 +220,5 @@ int devfs_mount(void)
 		return r;
 	}
 	mount_shm();
-	return 0;
+	return devpts_mount();
 }

@@ -3,7 +3,8 @@
  * stdin/stdout/stderr). I/O goes to the host descriptor; fstat shows the
  * host's type/mode/size with sandbox dev/ino; a fixed list of tty ioctls is
  * forwarded with fixed-size structs copied through the sentry (application
- * pointers never reach the host).
+ * pointers never reach the host). A terminal is replaced by the console's
+ * slave when the console bridge runs.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs/tty.h"
 #include "kernel/task.h"
 #include "mm/mm.h"
 #include "syscalls/syscalls.h"
@@ -319,8 +321,27 @@ static const struct file_operations hostfd_own_fops = {
 
 static const struct inode_operations hostfd_iops = {.getattr = hostfd_getattr};
 
+/* With the console bridge on (`sentry run` on a terminal), a terminal among
+ * the caller's stdio becomes the console's slave, /dev/pts/0 of the sandbox
+ * (fs/tty.h); the host descriptor is not needed then. */
+static struct file *console_file(int host_fd, int flags)
+{
+	struct tty *con = tty_console();
+	struct file *f;
+
+	if (!con || !isatty(host_fd))
+		return NULL;
+	if (devpts_open_slave(con, flags & ~O_CLOEXEC, &f) < 0)
+		return NULL;
+	close(host_fd);
+	return f;
+}
+
 struct file *hostfd_file_new(int host_fd, int flags)
 {
+	struct file *cf = console_file(host_fd, flags);
+	if (cf)
+		return cf;
 	struct stat st;
 	uint32_t mode = S_IFCHR | 0620;
 	if (fstat(host_fd, &st) == 0)

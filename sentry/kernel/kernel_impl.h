@@ -48,6 +48,18 @@ void signal_force_fault(struct task *t, int sig, int code, uint64_t addr);
 int signal_dequeue(struct task *t, sigset64_t set, struct pending_siginfo *pi);
 /* A stop signal reached its default action at delivery. kernel.lock held. */
 void signal_stop_from_delivery(struct thread_group *tg, int sig);
+/* Orphaned process groups (kernel/signal.c), kernel.lock held: whether
+ * group pgid has (but for ignored) no member whose parent is in another
+ * group of the same session; and the exit-time check that sends SIGHUP and
+ * SIGCONT to a group with a stopped member that tg's exit (ignored == tg,
+ * parent = tg's parent) or reparenting (tg a child of the exiting parent,
+ * ignored NULL) orphans. */
+bool pgrp_will_be_orphaned(int pgid, struct thread_group *ignored);
+void pgrp_orphan_check(struct thread_group *tg, struct thread_group *parent,
+		       struct thread_group *ignored);
+/* System V semaphores' SEM_UNDO at process exit (syscalls/sys_sem.c);
+ * kernel.lock held. */
+void sem_exit_undo(int tgid);
 /* Start a group exit with a wait status (as wait4 reports it). kernel.lock held. */
 void tg_group_exit(struct thread_group *tg, int wait_status);
 /* Default action of a signal. */

@@ -85,6 +85,10 @@ static void tg_stop(struct thread_group *tg, int sig)
 {
 	if (tg->stopped)
 		return;
+	/* POSIX: the terminal stop signals do not stop a process of an
+	 * orphaned process group (nothing could continue it); discarded. */
+	if (sig != SIGSTOP && pgrp_will_be_orphaned(tg->pgid, NULL))
+		return;
 	tg->stopped = true;
 	tg->stop_sig = sig;
 	tg->stop_to_report = true;
@@ -203,4 +207,73 @@ int signal_dequeue(struct task *t, sigset64_t set, struct pending_siginfo *pi)
 void signal_stop_from_delivery(struct thread_group *tg, int sig)
 {
 	tg_stop(tg, sig);
+}
+
+struct pgrp_scan {
+	int pgid;
+	struct thread_group *ignored;
+	bool connected, stopped;
+	int sig;
+};
+
+static bool is_init(struct thread_group *tg)
+{
+	return !tg || tg->tgid == kernel.init_tgid;
+}
+
+static int pgrp_scan_one(struct thread_group *tg, void *arg)
+{
+	struct pgrp_scan *s = arg;
+	struct thread_group *p = tg->parent;
+
+	if (tg->pgid != s->pgid || tg == s->ignored || tg->zombie)
+		return 0;
+	if (tg->stopped)
+		s->stopped = true;
+	if (!is_init(p) && p->pgid != s->pgid && p->sid == tg->sid)
+		s->connected = true;
+	return 0;
+}
+
+/* will_become_orphaned_pgrp: no member (but ignored, zombies and children
+ * of init) has a parent in another group of its session. kernel.lock held. */
+bool pgrp_will_be_orphaned(int pgid, struct thread_group *ignored)
+{
+	struct pgrp_scan s = {.pgid = pgid, .ignored = ignored};
+
+	kernel_for_each_tg(pgrp_scan_one, &s);
+	return !s.connected;
+}
+
+static int pgrp_kill_one(struct thread_group *tg, void *arg)
+{
+	struct pgrp_scan *s = arg;
+
+	if (tg->pgid == s->pgid && !tg->zombie && !tg->exiting) {
+		struct pending_siginfo pi = {.code = 0x80 /* SI_KERNEL */};
+		signal_send_info(tg, NULL, s->sig, &pi);
+	}
+	return 0;
+}
+
+/*
+ * kill_orphaned_pgrp: tg's group pgid loses its last link to its session
+ * through parent (tg exits, or tg is parent's child being reparented); if a
+ * member is stopped, the group gets SIGHUP then SIGCONT, so that it is not
+ * left stopped forever. kernel.lock held.
+ */
+void pgrp_orphan_check(struct thread_group *tg, struct thread_group *parent,
+		       struct thread_group *ignored)
+{
+	struct pgrp_scan s = {.pgid = tg->pgid, .ignored = ignored};
+
+	if (!parent || parent->pgid == tg->pgid || parent->sid != tg->sid)
+		return;
+	kernel_for_each_tg(pgrp_scan_one, &s);
+	if (s.connected || !s.stopped)
+		return;
+	s.sig = SIGHUP;
+	kernel_for_each_tg(pgrp_kill_one, &s);
+	s.sig = SIGCONT;
+	kernel_for_each_tg(pgrp_kill_one, &s);
 }

@@ -215,7 +215,7 @@ START_TEST(test_dev_random_tty_links)
 	struct names n;
 	list_dir("/dev", &n);
 	ck_assert_str_eq(n.buf,
-			 "|.|..|null|zero|full|random|urandom|tty|fd|stdin|stdout|stderr|shm|pts");
+			 "|.|..|null|zero|full|random|urandom|tty|ptmx|fd|stdin|stdout|stderr|shm|pts");
 	ck_assert_int_eq(stat_path("/dev/shm", &st), 0);
 	ck_assert_uint_eq(st.mode, S_IFDIR | 01777);
 }
