@@ -78,7 +78,9 @@ static int build_auxv(const struct exec_stack_in *in, const struct exec_stack_ou
 {
 	const struct exec_auxv *x = &in->aux;
 	int n = 0;
-	/* The order of Linux's create_elf_tables() on x86_64 (no vDSO yet). */
+	/* The order of Linux's create_elf_tables() on x86_64 (ARCH_DLINFO first). */
+	if (x->sysinfo_ehdr)
+		a[n++] = (struct auxv_ent){AT_SYSINFO_EHDR, x->sysinfo_ehdr};
 	a[n++] = (struct auxv_ent){AT_MINSIGSTKSZ, x->minsigstksz};
 	a[n++] = (struct auxv_ent){AT_HWCAP, x->hwcap};
 	a[n++] = (struct auxv_ent){AT_PAGESZ, 4096};

@@ -21,6 +21,7 @@ struct exec_auxv {
 	uint64_t phdr, phent, phnum, base, flags, entry;
 	uint64_t uid, euid, gid, egid, secure;
 	uint64_t hwcap, hwcap2, minsigstksz;
+	uint64_t sysinfo_ehdr; /* the vDSO's address; 0: no vDSO, no AT_SYSINFO_EHDR */
 };
 
 struct exec_stack_in {

@@ -9,8 +9,8 @@
  *     interpreter's before mapping anything;
  *  4. map the stack, the executable (ET_DYN at a randomized ELF_ET_DYN_BASE
  *     when it has an interpreter, else where mm_mmap puts it), the
- *     interpreter (where mm_mmap puts it), set the randomized brk base, and
- *     write argv/envp/auxv onto the stack.
+ *     interpreter (where mm_mmap puts it), set the randomized brk base, map
+ *     the vDSO (mm_map_vdso) and write argv/envp/auxv onto the stack.
  *
  * The caller gives an empty mm and throws it away if we fail, so nothing is
  * undone here on error.
@@ -395,7 +395,7 @@ static int map_stack(struct exec_state *st, bool exec)
 }
 
 static int write_stack(struct exec_state *st, const struct loaded *exe, const struct loaded *interp,
-		       struct loader_result *res)
+		       uint64_t vdso, struct loader_result *res)
 {
 	const struct loader_args *a = st->args;
 	struct exec_stack_in in = {
@@ -430,6 +430,7 @@ static int write_stack(struct exec_state *st, const struct loaded *exe, const st
 	    .hwcap = host_hwcap(),
 	    .hwcap2 = getauxval(AT_HWCAP2),
 	    .minsigstksz = getauxval(AT_MINSIGSTKSZ),
+	    .sysinfo_ehdr = vdso,
 	};
 	r = exec_stack_build(&in, top, EXEC_STACK_SIZE, &out);
 	if (r)
@@ -496,7 +497,14 @@ static int load_elf(struct exec_state *st, struct file *f, const char *head, siz
 			goto out;
 		}
 	}
-	r = write_stack(st, &exe, ifile ? &interp : NULL, res);
+	/* The vDSO last, as Linux's arch_setup_additional_pages(): just below
+	 * the interpreter. */
+	long vdso = mm_map_vdso(st->mm);
+	if (vdso < 0) {
+		r = (int)vdso;
+		goto out;
+	}
+	r = write_stack(st, &exe, ifile ? &interp : NULL, (uint64_t)vdso, res);
 	if (r)
 		goto out;
 	res->entry = entry;

@@ -137,7 +137,7 @@ void mm_put(struct mm *mm)
 /* --- VMA set ------------------------------------------------------------- */
 
 /* Index of the first vma with end > addr. */
-static int vma_find(struct mm *mm, uint64_t addr)
+int vma_find(struct mm *mm, uint64_t addr)
 {
 	int lo = 0, hi = mm->nvmas;
 
@@ -151,7 +151,7 @@ static int vma_find(struct mm *mm, uint64_t addr)
 	return lo;
 }
 
-static int vma_reserve(struct mm *mm, int extra)
+int vma_reserve(struct mm *mm, int extra)
 {
 	if (mm->nvmas + extra <= mm->cap)
 		return 0;
@@ -168,7 +168,7 @@ static int vma_reserve(struct mm *mm, int extra)
 	return 0;
 }
 
-static void vma_insert_at(struct mm *mm, int i, const struct vma *v)
+void vma_insert_at(struct mm *mm, int i, const struct vma *v)
 {
 	memmove(&mm->vmas[i + 1], &mm->vmas[i], (size_t)(mm->nvmas - i) * sizeof(*v));
 	mm->vmas[i] = *v;
@@ -246,7 +246,7 @@ static int vma_unmap_range(struct mm *mm, uint64_t start, uint64_t end)
 }
 
 /* Top-down search for a free range of len bytes below mm->mmap_base. */
-static uint64_t find_free(struct mm *mm, uint64_t len, uint64_t hint)
+uint64_t find_free(struct mm *mm, uint64_t len, uint64_t hint)
 {
 	if (hint) {
 		hint &= PAGE_MASK;
@@ -471,6 +471,10 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 		if (v->file && (v->flags & MAP_SHARED) && (prot & PROT_WRITE) &&
 		    (file_flags(v->file) & O_ACCMODE) != O_RDWR) {
 			r = -EACCES;
+			goto out;
+		}
+		if (v->mayprot && (prot & ~v->mayprot)) {
+			r = -EACCES; /* [vvar]: no VM_MAYWRITE/VM_MAYEXEC */
 			goto out;
 		}
 		cur = v->end;

@@ -49,6 +49,11 @@ long mm_brk(struct mm *mm, uint64_t brk);
 int mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint64_t vec);
 int mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
 
+/* Map [vvar] and [vdso] (sentry/vdso/vdso.h) into a fresh address space at
+ * exec. Returns the vDSO's address (AT_SYSINFO_EHDR), 0 when the sandbox has
+ * no vDSO, or -errno. (mm/vdso_map.c) */
+long mm_map_vdso(struct mm *mm);
+
 /* Layout set by the loader. */
 void mm_set_brk_base(struct mm *mm, uint64_t base);
 /* Top of the area where the loader puts the stack; mmap allocates below it. */

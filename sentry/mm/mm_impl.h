@@ -23,6 +23,8 @@ struct vma {
 	bool host_mapped;   /* the file's host descriptor is mapped (else a filled copy) */
 	uint64_t shm_id;    /* MAP_SHARED|MAP_ANONYMOUS: the region's identity (kept
 			     * across fork and splits, for shared futexes); else 0 */
+	int mayprot;        /* nonzero: the only prot bits mprotect may grant
+			     * ([vvar]: PROT_READ, Linux's missing VM_MAYWRITE) */
 };
 
 struct mm {
@@ -35,5 +37,11 @@ struct mm {
 	uint64_t mmap_base, stack_top;
 	uint64_t arg_start, arg_end, env_start, env_end;
 };
+
+/* VMA-set helpers shared by mm.c and vdso_map.c; mm->lock held. */
+int vma_find(struct mm *mm, uint64_t addr);		/* first vma with end > addr */
+int vma_reserve(struct mm *mm, int extra);		/* room for extra more vmas */
+void vma_insert_at(struct mm *mm, int i, const struct vma *v);
+uint64_t find_free(struct mm *mm, uint64_t len, uint64_t hint); /* 0 if none */
 
 #endif

@@ -251,6 +251,13 @@ uint64_t mm_stack_top(struct mm *mm)
 	return STACK_TOP;
 }
 
+/* The vDSO's address as mm_map_vdso reports it (nothing is mapped). */
+#define FAKE_VDSO 0x7f0000123000ULL
+long mm_map_vdso(struct mm *mm)
+{
+	return (long)FAKE_VDSO;
+}
+
 void mm_set_args(struct mm *mm, uint64_t as, uint64_t ae, uint64_t es, uint64_t ee)
 {
 	mm->arg_start = as;
@@ -444,6 +451,7 @@ START_TEST(load_static_exec_busybox)
 	ck_assert_uint_eq(auxv(mm, sp, AT_UID), 1000);
 	ck_assert_str_eq(rdstr(mm, auxv(mm, sp, AT_EXECFN)), "/bin/busybox");
 	ck_assert_str_eq(rdstr(mm, auxv(mm, sp, AT_PLATFORM)), "x86_64");
+	ck_assert_uint_eq(auxv(mm, sp, AT_SYSINFO_EHDR), FAKE_VDSO);
 	ck_assert_str_eq(rdstr(mm, mm->arg_start), "busybox");
 	ck_assert_uint_eq(mm->arg_end, mm->env_start);
 	ck_assert_str_eq(rdstr(mm, mm->env_start), "A=1");

@@ -108,7 +108,14 @@ static void check_stack(const struct exec_stack_in *in, const struct exec_stack_
 	/* auxv right after envp's NULL. */
 	uint64_t auxv = p;
 	int found;
-	ck_assert_uint_eq(u64_at(o, auxv), AT_MINSIGSTKSZ); /* Linux's order on x86_64 */
+	/* Linux's order on x86_64: ARCH_DLINFO (the vDSO, AT_MINSIGSTKSZ) first. */
+	if (in->aux.sysinfo_ehdr) {
+		ck_assert_uint_eq(u64_at(o, auxv), AT_SYSINFO_EHDR);
+		ck_assert_uint_eq(u64_at(o, auxv + 8), in->aux.sysinfo_ehdr);
+		ck_assert_uint_eq(u64_at(o, auxv + 16), AT_MINSIGSTKSZ);
+	} else {
+		ck_assert_uint_eq(u64_at(o, auxv), AT_MINSIGSTKSZ);
+	}
 	ck_assert_uint_eq(auxv_get(o, auxv, AT_MINSIGSTKSZ, &found), 1776);
 	ck_assert_uint_eq(auxv_get(o, auxv, AT_PAGESZ, &found), 4096);
 	ck_assert_uint_eq(auxv_get(o, auxv, AT_CLKTCK, &found), 100);
@@ -135,7 +142,7 @@ static void check_stack(const struct exec_stack_in *in, const struct exec_stack_
 	ck_assert_uint_eq(rnd, o->random_addr);
 	ck_assert_int_eq(memcmp((char *)o->image + (rnd - o->sp), in->random, 16), 0);
 	auxv_get(o, auxv, AT_SYSINFO_EHDR, &found);
-	ck_assert(!found); /* no vDSO yet */
+	ck_assert(found == (in->aux.sysinfo_ehdr != 0)); /* only with a vDSO */
 	/* The random bytes and platform string lie above the auxv, below argv's strings. */
 	ck_assert_uint_lt(rnd + 16, plat + 1);
 	ck_assert_uint_le(plat + 7, o->arg_start);
@@ -174,6 +181,20 @@ START_TEST(stack_alignment_all_shapes)
 			}
 		}
 	}
+}
+END_TEST
+
+START_TEST(stack_layout_with_vdso)
+{
+	char *argv[] = {"prog", NULL};
+	char *envp[] = {"A=b", NULL};
+	struct exec_stack_in in;
+	struct exec_stack_out o;
+	fill_in(&in, argv, 1, envp, 1);
+	in.aux.sysinfo_ehdr = 0x7ffff7fc1000;
+	ck_assert_int_eq(exec_stack_build(&in, TOP, EXEC_STACK_SIZE, &o), 0);
+	check_stack(&in, &o);
+	exec_stack_release(&o);
 }
 END_TEST
 
@@ -256,6 +277,7 @@ Suite *loader_stack_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, stack_layout_basic);
 	tcase_add_test(tc, stack_alignment_all_shapes);
+	tcase_add_test(tc, stack_layout_with_vdso);
 	tcase_add_test(tc, stack_too_small_is_e2big);
 	tcase_add_test(tc, args_per_string_limit);
 	tcase_add_test(tc, args_total_limit);
