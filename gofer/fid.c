@@ -8,7 +8,9 @@
 #include "gofer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define FID_NIL UINT32_MAX
@@ -79,6 +81,8 @@ int fid_alloc(int fd, int parent_fd, char *name, const struct stat *st, uint64_t
 	f->name = name;
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
+	f->pdev = 0;
+	f->pino = 0;
 	f->mode = st->st_mode;
 	*out = ((uint64_t)f->gen << 32) | (uint64_t)(slot + 1);
 	return 0;
@@ -124,4 +128,57 @@ void fid_table_destroy(void)
 	fids = NULL;
 	fid_cap = 0;
 	free_head = FID_NIL;
+}
+
+/* Point f at (dir, name): a new parent descriptor and name, or leave it as
+ * it was if that cannot be allocated (a later OPEN then fails with ESTALE
+ * rather than reaching another file). */
+static void fid_move(struct gofer_fid *f, const struct gofer_fid *dir, const char *name)
+{
+	char *n = strdup(name);
+	int pfd = fcntl(dir->fd, F_DUPFD_CLOEXEC, 0);
+
+	if (!n || pfd < 0) {
+		free(n);
+		if (pfd >= 0)
+			close(pfd);
+		return;
+	}
+	close(f->parent_fd);
+	free(f->name);
+	f->parent_fd = pfd;
+	f->name = n;
+	f->pdev = dir->dev;
+	f->pino = dir->ino;
+}
+
+static bool fid_names(const struct gofer_fid *f, const struct gofer_fid *dir, const char *name)
+{
+	return f->fd >= 0 && f->parent_fd >= 0 && f->name && f->pdev == dir->dev &&
+	       f->pino == dir->ino && strcmp(f->name, name) == 0;
+}
+
+void fid_renamed(const struct gofer_fid *olddir, const char *oldname,
+		 const struct gofer_fid *newdir, const char *newname, bool exchange)
+{
+	uint32_t i;
+	/* Mark first, then move: with RENAME_EXCHANGE a fid moved to the new
+	 * name must not be moved back by the second test. */
+	uint8_t *which = calloc(fid_cap ? fid_cap : 1, 1);
+
+	if (!which)
+		return;
+	for (i = 0; i < fid_cap; i++) {
+		if (fid_names(&fids[i], olddir, oldname))
+			which[i] = 1;
+		else if (exchange && fid_names(&fids[i], newdir, newname))
+			which[i] = 2;
+	}
+	for (i = 0; i < fid_cap; i++) {
+		if (which[i] == 1)
+			fid_move(&fids[i], newdir, newname);
+		else if (which[i] == 2)
+			fid_move(&fids[i], olddir, oldname);
+	}
+	free(which);
 }

@@ -6,12 +6,21 @@
  *
  *   recvmsg/sendmsg   only on the connection socket
  *   write             only to stderr (the log)
- *   openat            always with O_NOFOLLOW; never O_CREAT/O_TMPFILE; in
- *                     read-only mode never for writing or O_TRUNC
+ *   openat            always with O_NOFOLLOW; never O_TMPFILE; in read-only
+ *                     mode never O_CREAT, for writing or O_TRUNC
  *   newfstatat        only with AT_EMPTY_PATH (that is, fstat)
  *   fcntl             F_GETFL, F_SETFL, F_DUPFD_CLOEXEC
  *   mmap/mprotect     never PROT_EXEC
- *   ftruncate         only with --rw
+ *   fsync, fdatasync, fgetxattr, flistxattr
+ *                     on descriptors the gofer opened (FSYNC, GETXATTR...)
+ *
+ * Only with --rw (ops_write.c, ops_xattr.c):
+ *   ftruncate, mkdirat, unlinkat, renameat2, symlinkat, fsetxattr,
+ *   fremovexattr     any arguments (all relative to the gofer's descriptors)
+ *   mknodat           only S_IFIFO or S_IFSOCK modes
+ *   linkat            flags 0 or AT_EMPTY_PATH (never AT_SYMLINK_FOLLOW)
+ *   fchownat, utimensat, fchmodat2
+ *                     only AT_EMPTY_PATH (the fid's own O_PATH descriptor)
  */
 #include "gofer.h"
 
@@ -21,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 /* The bit of O_TMPFILE that is not O_DIRECTORY (glibc's __O_TMPFILE
  * includes O_DIRECTORY, which the gofer does use). */
@@ -32,6 +42,12 @@ static const char *const plain[] = {
     "getdents64", "lseek",	  "munmap",	    "mremap",
     "brk",	  "madvise",	  "exit",	    "exit_group",
     "getpid",	  "rt_sigreturn", "rt_sigprocmask", "restart_syscall",
+    "fsync",	  "fdatasync",	  "fgetxattr",	    "flistxattr",
+};
+
+/* With --rw: the name operations, all relative to descriptors. */
+static const char *const plain_rw[] = {
+    "ftruncate", "mkdirat", "unlinkat", "renameat2", "symlinkat", "fsetxattr", "fremovexattr",
 };
 
 #ifdef GOFER_ASAN
@@ -52,10 +68,41 @@ static int add(scmp_filter_ctx ctx, const char *name, unsigned int n, const stru
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, c);
 }
 
+static int add_rw_rules(scmp_filter_ctx ctx)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < sizeof(plain_rw) / sizeof(plain_rw[0]) && !err; i++)
+		err = add(ctx, plain_rw[i], 0, NULL);
+	{
+		struct scmp_arg_cmp fifo[] = {SCMP_A2(SCMP_CMP_MASKED_EQ, S_IFMT, S_IFIFO)};
+		struct scmp_arg_cmp sock[] = {SCMP_A2(SCMP_CMP_MASKED_EQ, S_IFMT, S_IFSOCK)};
+
+		err = err ?: add(ctx, "mknodat", 1, fifo);
+		err = err ?: add(ctx, "mknodat", 1, sock);
+	}
+	{
+		struct scmp_arg_cmp none[] = {SCMP_A4(SCMP_CMP_EQ, 0)};
+		struct scmp_arg_cmp empty[] = {SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH)};
+
+		err = err ?: add(ctx, "linkat", 1, none);
+		err = err ?: add(ctx, "linkat", 1, empty);
+		err = err ?: add(ctx, "fchownat", 1, empty);
+	}
+	{
+		struct scmp_arg_cmp empty3[] = {SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH)};
+
+		err = err ?: add(ctx, "utimensat", 1, empty3);
+		err = err ?: add(ctx, "fchmodat2", 1, empty3);
+	}
+	return err;
+}
+
 static int add_rules(scmp_filter_ctx ctx, const struct gofer_config *cfg)
 {
 	const uint64_t sock = (uint64_t)cfg->sock;
-	uint64_t omask = O_NOFOLLOW | O_CREAT | TMPFILE_BIT;
+	uint64_t omask = O_NOFOLLOW | TMPFILE_BIT;
 	size_t i;
 	int err = 0;
 
@@ -83,7 +130,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct gofer_config *cfg)
 		struct scmp_arg_cmp c[1];
 
 		if (!cfg->rw)
-			omask |= O_ACCMODE | O_TRUNC;
+			omask |= O_ACCMODE | O_TRUNC | O_CREAT;
 		c[0] = SCMP_A2(SCMP_CMP_MASKED_EQ, omask, O_NOFOLLOW);
 		err = err ?: add(ctx, "openat", 1, c);
 	}
@@ -108,7 +155,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct gofer_config *cfg)
 		err = err ?: add(ctx, "mprotect", 1, c);
 	}
 	if (cfg->rw)
-		err = err ?: add(ctx, "ftruncate", 0, NULL);
+		err = err ?: add_rw_rules(ctx);
 	return err;
 }
 

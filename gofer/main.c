@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_RECV_FDS 8
@@ -232,6 +233,8 @@ int main(int argc, char **argv)
 		glog("--fd %d: not a SOCK_SEQPACKET socket: %s", cfg.sock, strerror(-err));
 		return 1;
 	}
+	/* Modes in CREATE/MKDIR/MKNOD already carry the sandbox's umask. */
+	umask(0);
 	err = gofer_confine(&cfg, &srv.vflags);
 	if (err < 0) {
 		glog("cannot serve %s: %s", cfg.root, strerror(-err));

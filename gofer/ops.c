@@ -36,7 +36,7 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-static void *reply_payload(struct gofer_reply *r)
+void *reply_payload(struct gofer_reply *r)
 {
 	return (char *)r->body + sizeof(struct gofer_rhdr);
 }
@@ -49,7 +49,7 @@ static void reply_set(struct gofer_reply *r, int err, size_t payload)
 	r->len = sizeof(rh) + (err ? 0 : payload);
 }
 
-static void attr_from_stat(struct gofer_wire_attr *a, const struct stat *st)
+void attr_from_stat(struct gofer_wire_attr *a, const struct stat *st)
 {
 	memset(a, 0, sizeof(*a));
 	a->dev = st->st_dev;
@@ -108,8 +108,8 @@ static int get_fid(const void *body, size_t len, size_t want, struct gofer_fid *
 
 /* Open one component below dir_fd without following anything and register it
  * as a new fid. */
-static int walk_one(struct gofer_server *srv, int dir_fd, const struct stat *dir_st,
-		    const char *name, struct gofer_rwalk *out)
+int walk_one(struct gofer_server *srv, int dir_fd, const struct stat *dir_st, const char *name,
+	     struct gofer_rwalk *out)
 {
 	struct stat st;
 	char *dup_name = NULL;
@@ -138,6 +138,12 @@ static int walk_one(struct gofer_server *srv, int dir_fd, const struct stat *dir
 	err = fid_alloc(fd, pfd, dup_name, &st, &out->fid);
 	if (err)
 		return err; /* fid_alloc released fd, pfd, dup_name */
+	if (pfd >= 0) {
+		struct gofer_fid *f = fid_lookup(out->fid);
+
+		f->pdev = dir_st->st_dev;
+		f->pino = dir_st->st_ino;
+	}
 	attr_from_stat(&out->attr, &st);
 	return 0;
 
@@ -173,7 +179,7 @@ static int op_root(struct gofer_server *srv, const void *body, size_t len, struc
 }
 
 /* Names must be exactly one component: no '/', not "", "." or "..". */
-static int check_name(const char *name, size_t n)
+int check_name(const char *name, size_t n)
 {
 	if (n == 0 || memchr(name, '/', n))
 		return -EINVAL;
@@ -182,6 +188,28 @@ static int check_name(const char *name, size_t n)
 	if (n > GOFER_NAME_MAX)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int body_name(const void *body, size_t len, size_t fixed, const char **name)
+{
+	const char *p = (const char *)body + fixed;
+	size_t n;
+
+	if (len < fixed + 1 || len > fixed + GOFER_NAME_MAX + 2)
+		return len > fixed + GOFER_NAME_MAX + 2 ? -ENAMETOOLONG : -EINVAL;
+	n = len - fixed - 1;
+	if (p[n] != '\0' || memchr(p, '\0', n))
+		return -EINVAL;
+	*name = p;
+	return check_name(p, n);
+}
+
+int get_dir(uint64_t fid, struct gofer_fid **out)
+{
+	*out = fid_lookup(fid);
+	if (!*out)
+		return -EBADF;
+	return S_ISDIR((*out)->mode) ? 0 : -ENOTDIR;
 }
 
 static int op_walk(struct gofer_server *srv, const void *body, size_t len, struct gofer_reply *r)
@@ -286,6 +314,35 @@ static int op_clunk(struct gofer_server *srv, const void *body, size_t len, stru
 	return fid_free(fid);
 }
 
+/* Open the file a fid names for I/O (see the top of the file): the
+ * directory itself through ".", or a non-directory by name in its parent,
+ * non-blocking, checked to be the same inode. Returns the descriptor (with
+ * O_NONBLOCK) or -errno. */
+int fid_reopen(struct gofer_fid *f, int flags)
+{
+	int oflags = flags | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK, fd, err;
+	struct stat st;
+
+	if (S_ISDIR(f->mode))
+		fd = openat(f->fd, ".", oflags | O_DIRECTORY);
+	else if (f->parent_fd >= 0 && f->name)
+		fd = openat(f->parent_fd, f->name, oflags);
+	else
+		return -EIO;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (st.st_dev != f->dev || st.st_ino != f->ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
 /* See the top of the file for why OPEN works this way. */
 static int op_open(struct gofer_server *srv, const void *body, size_t len, struct gofer_reply *r)
 {
@@ -316,22 +373,12 @@ static int op_open(struct gofer_server *srv, const void *body, size_t len, struc
 	if (!S_ISDIR(f->mode) && !S_ISREG(f->mode))
 		return -ENXIO; /* devices, FIFOs, sockets: the sentry's business */
 
-	oflags =
-	    (int)(req.flags & ~(uint32_t)O_TRUNC) | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK;
-	if (S_ISDIR(f->mode))
-		fd = openat(f->fd, ".", oflags | O_DIRECTORY);
-	else if (f->parent_fd >= 0 && f->name)
-		fd = openat(f->parent_fd, f->name, oflags);
-	else
-		return -EIO;
+	fd = fid_reopen(f, (int)(req.flags & ~(uint32_t)O_TRUNC));
 	if (fd < 0)
-		return -errno;
+		return fd;
+	oflags = (int)(req.flags & ~(uint32_t)O_TRUNC) | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
-		goto out_close;
-	}
-	if (st.st_dev != f->dev || st.st_ino != f->ino) {
-		err = -ESTALE;
 		goto out_close;
 	}
 	if (!(req.flags & O_NONBLOCK) && fcntl(fd, F_SETFL, oflags & ~O_NONBLOCK) < 0) {
@@ -488,8 +535,47 @@ void gofer_handle(struct gofer_server *srv, uint32_t type, const void *body, siz
 	case GOFER_T_CLUNK:
 		ret = op_clunk(srv, body, len, r);
 		break;
+	case GOFER_T_CREATE:
+		ret = op_create(srv, body, len, r);
+		break;
+	case GOFER_T_MKDIR:
+		ret = op_mkdir(srv, body, len, r);
+		break;
+	case GOFER_T_MKNOD:
+		ret = op_mknod(srv, body, len, r);
+		break;
+	case GOFER_T_SYMLINK:
+		ret = op_symlink(srv, body, len, r);
+		break;
+	case GOFER_T_LINK:
+		ret = op_link(srv, body, len, r);
+		break;
+	case GOFER_T_UNLINK:
+		ret = op_unlink(srv, body, len, r);
+		break;
+	case GOFER_T_RENAME:
+		ret = op_rename(srv, body, len, r);
+		break;
+	case GOFER_T_SETATTR:
+		ret = op_setattr(srv, body, len, r);
+		break;
+	case GOFER_T_FSYNC:
+		ret = op_fsync(srv, body, len, r);
+		break;
+	case GOFER_T_GETXATTR:
+		ret = op_getxattr(srv, body, len, r);
+		break;
+	case GOFER_T_LISTXATTR:
+		ret = op_listxattr(srv, body, len, r);
+		break;
+	case GOFER_T_SETXATTR:
+		ret = op_setxattr(srv, body, len, r);
+		break;
+	case GOFER_T_REMOVEXATTR:
+		ret = op_removexattr(srv, body, len, r);
+		break;
 	default:
-		ret = (type >= GOFER_T_CREATE && type <= GOFER_T_RESERVED_LAST) ? -ENOSYS : -EINVAL;
+		ret = (type >= GOFER_T_CONNECT && type <= GOFER_T_RESERVED_LAST) ? -ENOSYS : -EINVAL;
 		break;
 	}
 	reply_set(r, ret < 0 ? ret : 0, ret < 0 ? 0 : (size_t)ret);

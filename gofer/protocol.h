@@ -7,7 +7,7 @@
  * is exactly one message and gets exactly one reply message, in order. A
  * message is a fixed header followed by len bytes of body. All integers are in
  * host byte order (both ends run on the same machine). Host descriptors are
- * donated with SCM_RIGHTS, only in replies to GOFER_T_OPEN.
+ * donated with SCM_RIGHTS, only in replies to GOFER_T_OPEN and GOFER_T_CREATE.
  *
  * Replies: header.type = request type | GOFER_REPLY, header.tag = request tag,
  * body starts with struct gofer_rhdr {err}; err is 0 or -errno. The payload
@@ -21,7 +21,8 @@
 
 #include <stdint.h>
 
-#define GOFER_PROTO_VERSION 1
+/* 2: the writable messages (CREATE..FSYNC) replaced the reserved ENOSYS. */
+#define GOFER_PROTO_VERSION 2
 
 /* Largest message (header + body) either side sends or accepts. */
 #define GOFER_MSG_MAX 65536u
@@ -45,20 +46,21 @@ enum gofer_msg_type {
 	GOFER_T_STATFS = 8,   /* {u64 fid} -> {statfs} */
 	GOFER_T_CLUNK = 9,    /* {u64 fid} -> {} */
 
-	/* Reserved for the writable protocol; the gofer answers -ENOSYS. */
-	GOFER_T_CREATE = 32,
-	GOFER_T_MKDIR = 33,
-	GOFER_T_UNLINK = 34,
-	GOFER_T_RENAME = 35,
-	GOFER_T_SYMLINK = 36,
-	GOFER_T_LINK = 37,
-	GOFER_T_SETATTR = 38,
-	GOFER_T_MKNOD = 39,
-	GOFER_T_SETXATTR = 40,
-	GOFER_T_GETXATTR = 41,
-	GOFER_T_LISTXATTR = 42,
-	GOFER_T_REMOVEXATTR = 43,
-	GOFER_T_FSYNC = 44,
+	/* The writable protocol (every one -EROFS on a read-only gofer). */
+	GOFER_T_CREATE = 32,	  /* {tcreate, name NUL} -> {u64 fid, attr} + 1 fd */
+	GOFER_T_MKDIR = 33,	  /* {tmknod, name NUL} -> {u64 fid, attr} */
+	GOFER_T_UNLINK = 34,	  /* {tunlink, name NUL} -> {} */
+	GOFER_T_RENAME = 35,	  /* {trename, old NUL, new NUL} -> {} */
+	GOFER_T_SYMLINK = 36,	  /* {tsymlink, name NUL, target NUL} -> {u64 fid, attr} */
+	GOFER_T_LINK = 37,	  /* {tlink, name NUL} -> {u64 fid, attr} */
+	GOFER_T_SETATTR = 38,	  /* {tsetattr} -> {attr} */
+	GOFER_T_MKNOD = 39,	  /* {tmknod, name NUL} -> {u64 fid, attr}; FIFO/socket only */
+	GOFER_T_SETXATTR = 40,	  /* {tsetxattr, name NUL, value} -> {} */
+	GOFER_T_GETXATTR = 41,	  /* {txattr, name NUL} -> {u32 len, u32 pad, value} */
+	GOFER_T_LISTXATTR = 42,	  /* {txattr} -> {u32 len, u32 pad, names} */
+	GOFER_T_REMOVEXATTR = 43, /* {txattr, name NUL} -> {} */
+	GOFER_T_FSYNC = 44,	  /* {u64 fid, u32 datasync, u32 pad} -> {} */
+	/* Reserved: the gofer answers -ENOSYS. */
 	GOFER_T_CONNECT = 45, /* connect to a host unix socket file */
 	GOFER_T_RESERVED_LAST = 63,
 
@@ -134,6 +136,104 @@ struct gofer_tgetdents {
 	uint32_t pad;
 };
 
+/* CREATE: flags are GOFER_CREATE_FLAGS (the gofer adds O_CREAT, O_NOFOLLOW,
+ * O_CLOEXEC); mode is the permission bits; uid/gid the owner to give the new
+ * file, (u32)-1 for the gofer's own. The name (1..255 bytes, NUL) follows. */
+struct gofer_tcreate {
+	uint64_t dir;
+	uint32_t flags;
+	uint32_t mode;
+	uint32_t uid, gid;
+};
+
+/* MKDIR (mode: permission bits) and MKNOD (mode: S_IFIFO or S_IFSOCK |
+ * permission bits); the name follows. */
+struct gofer_tmknod {
+	uint64_t dir;
+	uint32_t mode;
+	uint32_t uid, gid;
+	uint32_t pad;
+};
+
+/* UNLINK: flags 0 or AT_REMOVEDIR (0x200); the name follows. */
+struct gofer_tunlink {
+	uint64_t dir;
+	uint32_t flags;
+	uint32_t pad;
+};
+
+/* RENAME: flags 0, RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2). oldlen and
+ * newlen count the names without their NULs; the body is exactly
+ * sizeof(trename) + oldlen + 1 + newlen + 1. */
+struct gofer_trename {
+	uint64_t olddir, newdir;
+	uint32_t flags;
+	uint16_t oldlen, newlen;
+};
+
+/* SYMLINK: namelen/targetlen without NULs; target is 1..GOFER_LINK_MAX-1
+ * bytes. Body: sizeof(tsymlink) + namelen + 1 + targetlen + 1. */
+struct gofer_tsymlink {
+	uint64_t dir;
+	uint32_t uid, gid;
+	uint32_t namelen, targetlen;
+};
+
+/* LINK: a new name in dir for the non-directory target; the name follows. */
+struct gofer_tlink {
+	uint64_t dir;
+	uint64_t target;
+};
+
+/* SETATTR: valid is GOFER_SETATTR_* bits. Times are utimensat's: nsec may be
+ * GOFER_UTIME_NOW or GOFER_UTIME_OMIT. The reply is the new attributes. */
+#define GOFER_SETATTR_MODE (1u << 0)
+#define GOFER_SETATTR_UID (1u << 1)
+#define GOFER_SETATTR_GID (1u << 2)
+#define GOFER_SETATTR_SIZE (1u << 3)
+#define GOFER_SETATTR_ATIME (1u << 4)
+#define GOFER_SETATTR_MTIME (1u << 5)
+#define GOFER_SETATTR_ALL 0x3fu
+#define GOFER_UTIME_NOW ((1u << 30) - 1u)
+#define GOFER_UTIME_OMIT ((1u << 30) - 2u)
+struct gofer_tsetattr {
+	uint64_t fid;
+	uint32_t valid;
+	uint32_t mode; /* permission bits (07777) */
+	uint32_t uid, gid;
+	uint64_t size;
+	int64_t atime_sec, mtime_sec;
+	uint32_t atime_nsec, mtime_nsec;
+};
+
+/* GETXATTR / LISTXATTR / REMOVEXATTR: size is the most value bytes wanted
+ * (0: only the length, as getxattr(2) with size 0); namelen counts the name
+ * (1..GOFER_XATTR_NAME_MAX, "user." names only) that follows with its NUL;
+ * LISTXATTR has no name (namelen 0, nothing follows). */
+#define GOFER_XATTR_NAME_MAX 255u
+#define GOFER_XATTR_SIZE_MAX 65000u /* value or list bytes in one reply */
+struct gofer_txattr {
+	uint64_t fid;
+	uint32_t size;
+	uint32_t namelen;
+};
+
+/* SETXATTR: flags 0, XATTR_CREATE (1) or XATTR_REPLACE (2); the name (with
+ * NUL) then valuelen value bytes follow. */
+struct gofer_tsetxattr {
+	uint64_t fid;
+	uint32_t flags;
+	uint32_t namelen;
+	uint32_t valuelen;
+	uint32_t pad;
+};
+
+struct gofer_tfsync {
+	uint64_t fid;
+	uint32_t datasync;
+	uint32_t pad;
+};
+
 /* --- replies (payload after struct gofer_rhdr) ---------------------------- */
 
 struct gofer_rversion {
@@ -150,6 +250,12 @@ struct gofer_rreadlink {
 	uint32_t len; /* 1..GOFER_LINK_MAX bytes of target follow (no NUL) */
 	uint32_t pad;
 	char target[];
+};
+
+struct gofer_rxattr { /* GETXATTR, LISTXATTR */
+	uint32_t len; /* the value's (list's) length; bytes follow if size was >= len */
+	uint32_t pad;
+	char data[];
 };
 
 struct gofer_rgetdents {
@@ -182,6 +288,21 @@ struct gofer_wire_dirent {
 	 01000000 /* O_NOATIME */ | 02000000 /* O_CLOEXEC */ | 04000000 /* __O_SYNC */ |           \
 	 00000400 /* O_NOCTTY */)
 
+/* CREATE flags: access mode, O_TRUNC, O_APPEND, O_EXCL and the I/O flags of
+ * OPEN (O_DIRECTORY excluded). */
+#define GOFER_CREATE_FLAGS ((GOFER_OPEN_FLAGS & ~00200000u) | 00000200 /* O_EXCL */)
+
+_Static_assert(sizeof(struct gofer_tcreate) == 24, "gofer_tcreate layout");
+_Static_assert(sizeof(struct gofer_tmknod) == 24, "gofer_tmknod layout");
+_Static_assert(sizeof(struct gofer_tunlink) == 16, "gofer_tunlink layout");
+_Static_assert(sizeof(struct gofer_trename) == 24, "gofer_trename layout");
+_Static_assert(sizeof(struct gofer_tsymlink) == 24, "gofer_tsymlink layout");
+_Static_assert(sizeof(struct gofer_tlink) == 16, "gofer_tlink layout");
+_Static_assert(sizeof(struct gofer_tsetattr) == 56, "gofer_tsetattr layout");
+_Static_assert(sizeof(struct gofer_txattr) == 16, "gofer_txattr layout");
+_Static_assert(sizeof(struct gofer_tsetxattr) == 24, "gofer_tsetxattr layout");
+_Static_assert(sizeof(struct gofer_tfsync) == 16, "gofer_tfsync layout");
+_Static_assert(sizeof(struct gofer_rxattr) == 8, "gofer_rxattr layout");
 _Static_assert(sizeof(struct gofer_hdr) == 12, "gofer_hdr layout");
 _Static_assert(sizeof(struct gofer_rhdr) == 8, "gofer_rhdr layout");
 _Static_assert(sizeof(struct gofer_wire_attr) == 104, "gofer_wire_attr layout");

@@ -60,6 +60,10 @@ static void run_usage(FILE *out)
 		"Options:\n"
 		"  --root DIR          use DIR as the sandbox's root (default /)\n"
 		"  --rw                make the root writable (no overlay; writes reach DIR)\n"
+		"  --volume HOST:SANDBOX[:ro]\n"
+		"                      mount host directory HOST at SANDBOX, writable (or\n"
+		"                      read-only with :ro) through its own gofer; the mount\n"
+		"                      point is created if missing (repeatable)\n"
 		"  --cwd DIR           working directory in the sandbox (default: the current one)\n"
 		"  --env K=V           set an environment variable (repeatable)\n"
 		"  --clear-env         start from an empty environment instead of the caller's\n"
@@ -127,10 +131,11 @@ static char **build_env(char **extra, int nextra, int clear)
 int cmd_run(int argc, char **argv)
 {
 	enum { OPT_ROOT = 256, OPT_RW, OPT_CWD, OPT_ENV, OPT_STRACE, OPT_PID1, OPT_PLATFORM,
-	       OPT_NETWORK, OPT_DEBUG, OPT_CLEARENV };
+	       OPT_NETWORK, OPT_DEBUG, OPT_CLEARENV, OPT_VOLUME };
 	static const struct option opts[] = {
 		{"root", required_argument, NULL, OPT_ROOT},
 		{"rw", no_argument, NULL, OPT_RW},
+		{"volume", required_argument, NULL, OPT_VOLUME},
 		{"cwd", required_argument, NULL, OPT_CWD},
 		{"env", required_argument, NULL, OPT_ENV},
 		{"clear-env", no_argument, NULL, OPT_CLEARENV},
@@ -148,7 +153,11 @@ int cmd_run(int argc, char **argv)
 	struct run_config cfg = {0};
 	char cwdbuf[PATH_MAX], gpath[PATH_MAX], err[512] = "";
 
-	if (!extra_env)
+	struct volume_spec *vols = calloc((size_t)argc + 1, sizeof(*vols));
+	struct vfs_volume *vvols = calloc((size_t)argc + 1, sizeof(*vvols));
+	int nvols = 0;
+
+	if (!extra_env || !vols || !vvols)
 		return 125;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -158,6 +167,17 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_RW:
 			rw = 1;
+			break;
+		case OPT_VOLUME:
+			if (volume_parse(optarg, &vols[nvols], err, sizeof(err)) < 0) {
+				fprintf(stderr, "sentry run: %s\n", err);
+				volumes_stop(vols, nvols);
+				free(vols);
+				free(vvols);
+				free(extra_env);
+				return 2;
+			}
+			nvols++;
 			break;
 		case OPT_CWD:
 			cwd = optarg;
@@ -245,9 +265,15 @@ int cmd_run(int argc, char **argv)
 		log_err("cannot start the gofer for %s: %s", root, err);
 		return 125;
 	}
+	if (volumes_start(gpath, vols, nvols, vvols, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		volumes_stop(vols, nvols);
+		return 125;
+	}
 	procfs_boot_snapshot();
 	preload_thread_exit();
-	struct vfs_boot_config vcfg = {.gofer = gc, .overlay = !rw, .rw = rw, .cwd = cwd};
+	struct vfs_boot_config vcfg = {.gofer = gc, .overlay = !rw, .rw = rw, .cwd = cwd,
+				       .volumes = vvols, .nvolumes = nvols};
 	r = vfs_boot(&vcfg);
 	if (r < 0) {
 		log_err("cannot mount the sandbox's filesystems: %s", strerror(-r));
@@ -271,5 +297,6 @@ int cmd_run(int argc, char **argv)
 	kill(gpid, SIGKILL);
 	while (waitpid(gpid, NULL, 0) < 0 && errno == EINTR)
 		;
+	volumes_stop(vols, nvols);
 	return r;
 }

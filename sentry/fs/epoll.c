@@ -17,14 +17,28 @@
  * their host descriptors, or re-checks every 5 ms for the others, and
  * EPOLLET reports a transition seen between passes for them.
  *
- * An item holds a reference on its file, so a watched file is not released
- * by close() while it is in an interest list (Linux drops the item at the
- * file's last close instead).
+ * An item holds no reference on its file, as Linux: closing one of several
+ * descriptors of a watched file keeps the item (it still reports with its
+ * data), and when the file's last reference goes, file_put() calls
+ * eventpoll_release(), which takes the file's items off every interest
+ * list (a pipe's write end closed while watched really closes, and the
+ * reader sees the hang-up). Each file lists its items (file->ep_links).
+ *
+ * Who frees an item: EPOLL_CTL_DEL (its caller holds a reference on the
+ * file and the epoll, so neither release runs meanwhile), the file's
+ * eventpoll_release(), or the epoll's release. The last two serialize on
+ * ep_mutex (Linux's epmutex), so an epoll that eventpoll_release() reaches
+ * through an item is not freed under it. A file on an interest list may
+ * have no references left while its release waits for ep->lock: it is
+ * intact until its items are gone, so epoll_wait may still poll it, but
+ * ep_loop_check() must not take a reference (file_tryget).
  *
  * Lock order: ep_ctl_lock (adding an epoll to an epoll: loop check) ->
- * ep->lock (interest list; outer epoll before inner) -> the watched file's
- * locks -> its queue -> the callback's ep->rdlock (ready list) -> ep->wq.
- * Callbacks never take ep->lock.
+ * ep_mutex (eventpoll_release, epoll_release) -> ep->lock (interest list;
+ * outer epoll before inner) -> the watched file's locks -> its queue -> the
+ * callback's ep->rdlock (ready list) -> ep->wq. ep_links_lock is a leaf
+ * (file->ep_links and the items' fprev/fnext). Callbacks never take
+ * ep->lock; nothing calls file_put() with ep->lock held.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,8 +70,10 @@ struct epoll;
 
 struct ep_item {
 	int fd;
-	struct file *file;  /* referenced */
+	int idx;            /* ep->lock: index in ep->items */
+	struct file *file;  /* not referenced: valid while the item exists */
 	struct epoll *ep;
+	struct ep_item *fprev, *fnext; /* ep_links_lock: file->ep_links */
 	uint32_t events;    /* ep->lock and rdlock to change; EP_PRIVATE_BITS
 			     * alone: a fired EPOLLONESHOT */
 	uint64_t data;      /* ep->lock */
@@ -81,6 +97,49 @@ struct epoll {
 
 static const struct file_operations epoll_fops;
 static pthread_mutex_t ep_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t ep_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t ep_links_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A reference on f unless its last one is already gone (it is being
+ * released: eventpoll_release() will take it off the interest lists). */
+static bool file_tryget(struct file *f)
+{
+	int r = atomic_load(&f->refs);
+
+	while (r > 0)
+		if (atomic_compare_exchange_weak(&f->refs, &r, r + 1))
+			return true;
+	return false;
+}
+
+/* Put it on / take it off its file's list of items. */
+static void link_file(struct ep_item *it)
+{
+	struct file *f = it->file;
+
+	pthread_mutex_lock(&ep_links_lock);
+	it->fprev = NULL;
+	it->fnext = f->ep_links;
+	if (it->fnext)
+		it->fnext->fprev = it;
+	__atomic_store_n(&f->ep_links, it, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&ep_links_lock);
+}
+
+static void unlink_file(struct ep_item *it)
+{
+	struct file *f = it->file;
+
+	pthread_mutex_lock(&ep_links_lock);
+	if (it->fprev)
+		it->fprev->fnext = it->fnext;
+	else
+		__atomic_store_n(&f->ep_links, it->fnext, __ATOMIC_RELEASE);
+	if (it->fnext)
+		it->fnext->fprev = it->fprev;
+	it->fprev = it->fnext = NULL;
+	pthread_mutex_unlock(&ep_links_lock);
+}
 
 static bool is_epoll(struct file *f)
 {
@@ -248,7 +307,8 @@ static struct waitq *epoll_waitq(struct file *f)
 	return &((struct epoll *)f->priv)->wq;
 }
 
-/* Unhook and free an item already taken off the interest list. */
+/* Unhook and free an item already taken off the interest list: after
+ * waitq_remove() no callback of it runs. ep->lock held. */
 static void item_free(struct epoll *ep, struct ep_item *it)
 {
 	if (it->wq)
@@ -258,16 +318,56 @@ static void item_free(struct epoll *ep, struct ep_item *it)
 	pthread_mutex_unlock(&ep->rdlock);
 	if (it->polled)
 		atomic_fetch_sub(&ep->wq.recheck, 1);
-	file_put(it->file);
+	unlink_file(it);
 	free(it);
+}
+
+/* Take it off the interest list and free it. ep->lock held. */
+static void ep_remove(struct epoll *ep, struct ep_item *it)
+{
+	int i = it->idx;
+
+	ep->items[i] = ep->items[--ep->n];
+	ep->items[i]->idx = i;
+	item_free(ep, it);
+}
+
+void eventpoll_release(struct file *f)
+{
+	struct ep_item *it;
+
+	if (!__atomic_load_n(&f->ep_links, __ATOMIC_ACQUIRE))
+		return;
+	/* ep_mutex: no epoll reached through an item is released meanwhile;
+	 * no one else frees f's items (EPOLL_CTL_DEL would need a reference). */
+	pthread_mutex_lock(&ep_mutex);
+	for (;;) {
+		pthread_mutex_lock(&ep_links_lock);
+		it = f->ep_links;
+		pthread_mutex_unlock(&ep_links_lock);
+		if (!it)
+			break;
+		struct epoll *ep = it->ep;
+		pthread_mutex_lock(&ep->lock);
+		ep_remove(ep, it);
+		pthread_mutex_unlock(&ep->lock);
+	}
+	pthread_mutex_unlock(&ep_mutex);
 }
 
 static void epoll_release(struct file *f)
 {
 	struct epoll *ep = f->priv;
 
+	/* The outer epolls watching this one dropped their items already
+	 * (eventpoll_release ran first); its own items go off their files. */
+	pthread_mutex_lock(&ep_mutex);
+	pthread_mutex_lock(&ep->lock);
 	for (int i = 0; i < ep->n; i++)
 		item_free(ep, ep->items[i]);
+	ep->n = 0;
+	pthread_mutex_unlock(&ep->lock);
+	pthread_mutex_unlock(&ep_mutex);
 	free(ep->items);
 	free(ep->tx);
 	waitq_destroy(&ep->wq);
@@ -341,10 +441,8 @@ static int ep_loop_check(struct epoll *target, struct epoll *cur, int depth)
 		return -ENOMEM;
 	}
 	for (int i = 0; i < cur->n; i++)
-		if (is_epoll(cur->items[i]->file)) {
-			sub[n] = cur->items[i]->file;
-			file_get(sub[n++]);
-		}
+		if (is_epoll(cur->items[i]->file) && file_tryget(cur->items[i]->file))
+			sub[n++] = cur->items[i]->file;
 	pthread_mutex_unlock(&cur->lock);
 	for (int i = 0; i < n; i++) {
 		if (!r)
@@ -377,8 +475,8 @@ static int ep_insert(struct epoll *ep, int fd, struct file *f, uint32_t events, 
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	file_get(f);
 	it->fd = fd;
+	it->idx = ep->n;
 	it->file = f;
 	it->ep = ep;
 	it->events = events | EPOLLERR | EPOLLHUP;
@@ -388,6 +486,7 @@ static int ep_insert(struct epoll *ep, int fd, struct file *f, uint32_t events, 
 	if (it->polled)
 		atomic_fetch_add(&ep->wq.recheck, 1);
 	ep->items[ep->n++] = it;
+	link_file(it);
 	if (it->wq) {
 		wait_entry_init(&it->we, ep_item_wake, it);
 		it->we.exclusive = events & EPOLLEXCLUSIVE;
@@ -419,7 +518,6 @@ SYSCALL_DEFINE(epoll_ctl)
 {
 	int epfd = (int)args->a[0], op = (int)args->a[1], fd = (int)args->a[2];
 	struct guest_epoll_event ev = {0};
-	struct ep_item *gone = NULL;
 	struct file *epf, *f;
 	struct epoll *ep;
 	bool ctl_locked = false;
@@ -482,20 +580,12 @@ SYSCALL_DEFINE(epoll_ctl)
 			r = -ENOENT;
 			break;
 		}
-		gone = ep->items[i];
-		ep->items[i] = ep->items[--ep->n];
-		if (gone->wq)
-			waitq_remove(gone->wq, &gone->we);
-		pthread_mutex_lock(&ep->rdlock);
-		rd_unlink(ep, gone);
-		pthread_mutex_unlock(&ep->rdlock);
+		ep_remove(ep, ep->items[i]);
 		break;
 	default:
 		r = -EINVAL;
 	}
 	pthread_mutex_unlock(&ep->lock);
-	if (gone)
-		item_free(ep, gone); /* the file may be released: outside ep->lock */
 out:
 	if (ctl_locked)
 		pthread_mutex_unlock(&ep_ctl_lock);

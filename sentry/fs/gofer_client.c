@@ -433,6 +433,357 @@ void gofer_clunk(struct gofer_client *gc, gofer_fid fid)
 	rpc(gc, GOFER_T_CLUNK, &req, sizeof(req), NULL, 0, 0, NULL, NULL);
 }
 
+/* --- the writable protocol ------------------------------------------------ */
+
+/* A request body: a fixed part then up to two NUL-terminated strings and an
+ * optional blob. */
+struct req_buf {
+	uint64_t b[(GOFER_MSG_MAX - sizeof(struct gofer_hdr)) / 8];
+	size_t len;
+};
+
+static int req_put(struct req_buf *rb, const void *p, size_t n)
+{
+	if (n > sizeof(rb->b) - rb->len)
+		return -E2BIG;
+	memcpy((char *)rb->b + rb->len, p, n);
+	rb->len += n;
+	return 0;
+}
+
+/* Fixed part + a checked name (with its NUL). */
+static int req_named(struct req_buf *rb, const void *fixed, size_t flen, const char *name)
+{
+	size_t n = strnlen(name, GOFER_NAME_MAX + 1);
+	int err = check_name(name, n);
+
+	rb->len = 0;
+	if (err)
+		return err;
+	err = req_put(rb, fixed, flen);
+	return err ? err : req_put(rb, name, n + 1);
+}
+
+/* Requests answered with {u64 fid, attr}. */
+static int new_fid_rpc(struct gofer_client *gc, uint32_t type, const struct req_buf *rb,
+		       gofer_fid *out, struct gofer_attr *attr, int *fd)
+{
+	struct gofer_rwalk rw;
+	int err = rpc(gc, type, rb->b, rb->len, &rw, sizeof(rw), sizeof(rw), NULL, fd);
+
+	if (err)
+		return err;
+	err = walk_reply(gc, &rw, out, attr);
+	if (err && fd && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return err;
+}
+
+int gofer_create(struct gofer_client *gc, gofer_fid dir, const char *name, int flags,
+		 uint32_t mode, uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr,
+		 int *host_fd)
+{
+	struct gofer_tcreate req = {.dir = dir, .flags = (uint32_t)flags & ~(uint32_t)O_CREAT,
+				    .mode = mode & 07777, .uid = uid, .gid = gid};
+	struct req_buf *rb = malloc(sizeof(*rb));
+	struct gofer_attr a;
+	struct stat st;
+	int err, fd = -1, fl;
+
+	*host_fd = -1;
+	if (!rb)
+		return -ENOMEM;
+	err = req_named(rb, &req, sizeof(req), name);
+	if (!err)
+		err = new_fid_rpc(gc, GOFER_T_CREATE, rb, out, &a, &fd);
+	free(rb);
+	if (err)
+		return err;
+	/* A regular file opened with the requested access, as the attributes
+	 * say. */
+	fl = fcntl(fd, F_GETFL);
+	if (fstat(fd, &st) < 0 || fl < 0 || (fl & O_PATH) ||
+	    (fl & O_ACCMODE) != (flags & O_ACCMODE) || !S_ISREG(st.st_mode) ||
+	    !S_ISREG(a.mode)) {
+		log_warn("gofer: donated descriptor does not match the CREATE request");
+		close(fd);
+		return poison(gc); /* (no CLUNK: the connection is not used again) */
+	}
+	if (attr)
+		*attr = a;
+	*host_fd = fd;
+	return 0;
+}
+
+static int mknod_rpc(struct gofer_client *gc, uint32_t type, gofer_fid dir, const char *name,
+		     uint32_t mode, uint32_t uid, uint32_t gid, gofer_fid *out,
+		     struct gofer_attr *attr)
+{
+	struct gofer_tmknod req = {.dir = dir, .mode = mode, .uid = uid, .gid = gid};
+	struct req_buf *rb = malloc(sizeof(*rb));
+	int err;
+
+	if (!rb)
+		return -ENOMEM;
+	err = req_named(rb, &req, sizeof(req), name);
+	if (!err)
+		err = new_fid_rpc(gc, type, rb, out, attr, NULL);
+	free(rb);
+	return err;
+}
+
+int gofer_mkdir(struct gofer_client *gc, gofer_fid dir, const char *name, uint32_t mode,
+		uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr)
+{
+	return mknod_rpc(gc, GOFER_T_MKDIR, dir, name, mode & 07777, uid, gid, out, attr);
+}
+
+int gofer_mknod(struct gofer_client *gc, gofer_fid dir, const char *name, uint32_t mode,
+		uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr)
+{
+	if (!S_ISFIFO(mode) && !S_ISSOCK(mode))
+		return -EPERM;
+	return mknod_rpc(gc, GOFER_T_MKNOD, dir, name, mode & (S_IFMT | 07777), uid, gid, out,
+			 attr);
+}
+
+int gofer_symlink(struct gofer_client *gc, gofer_fid dir, const char *name, const char *target,
+		  uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr)
+{
+	size_t n = strnlen(name, GOFER_NAME_MAX + 1), tl = strnlen(target, GOFER_LINK_MAX);
+	struct gofer_tsymlink req = {.dir = dir, .uid = uid, .gid = gid};
+	struct req_buf *rb;
+	int err = check_name(name, n);
+
+	if (err)
+		return err;
+	if (tl == 0)
+		return -ENOENT;
+	if (tl >= GOFER_LINK_MAX)
+		return -ENAMETOOLONG;
+	req.namelen = (uint32_t)n;
+	req.targetlen = (uint32_t)tl;
+	rb = malloc(sizeof(*rb));
+	if (!rb)
+		return -ENOMEM;
+	rb->len = 0;
+	err = req_put(rb, &req, sizeof(req));
+	err = err ?: req_put(rb, name, n + 1);
+	err = err ?: req_put(rb, target, tl + 1);
+	if (!err)
+		err = new_fid_rpc(gc, GOFER_T_SYMLINK, rb, out, attr, NULL);
+	free(rb);
+	return err;
+}
+
+int gofer_link(struct gofer_client *gc, gofer_fid dir, const char *name, gofer_fid target,
+	       gofer_fid *out, struct gofer_attr *attr)
+{
+	struct gofer_tlink req = {.dir = dir, .target = target};
+	struct req_buf *rb = malloc(sizeof(*rb));
+	int err;
+
+	if (!rb)
+		return -ENOMEM;
+	err = req_named(rb, &req, sizeof(req), name);
+	if (!err)
+		err = new_fid_rpc(gc, GOFER_T_LINK, rb, out, attr, NULL);
+	free(rb);
+	return err;
+}
+
+int gofer_unlink(struct gofer_client *gc, gofer_fid dir, const char *name, int flags)
+{
+	struct gofer_tunlink req = {.dir = dir, .flags = (uint32_t)flags};
+	struct req_buf *rb = malloc(sizeof(*rb));
+	int err;
+
+	if (!rb)
+		return -ENOMEM;
+	err = req_named(rb, &req, sizeof(req), name);
+	if (!err)
+		err = rpc(gc, GOFER_T_UNLINK, rb->b, rb->len, NULL, 0, 0, NULL, NULL);
+	free(rb);
+	return err;
+}
+
+int gofer_rename(struct gofer_client *gc, gofer_fid olddir, const char *oldname,
+		 gofer_fid newdir, const char *newname, unsigned flags)
+{
+	size_t on = strnlen(oldname, GOFER_NAME_MAX + 1), nn = strnlen(newname, GOFER_NAME_MAX + 1);
+	struct gofer_trename req = {.olddir = olddir, .newdir = newdir, .flags = flags};
+	struct req_buf *rb;
+	int err = check_name(oldname, on);
+
+	err = err ?: check_name(newname, nn);
+	if (err)
+		return err;
+	req.oldlen = (uint16_t)on;
+	req.newlen = (uint16_t)nn;
+	rb = malloc(sizeof(*rb));
+	if (!rb)
+		return -ENOMEM;
+	rb->len = 0;
+	err = req_put(rb, &req, sizeof(req));
+	err = err ?: req_put(rb, oldname, on + 1);
+	err = err ?: req_put(rb, newname, nn + 1);
+	if (!err)
+		err = rpc(gc, GOFER_T_RENAME, rb->b, rb->len, NULL, 0, 0, NULL, NULL);
+	free(rb);
+	return err;
+}
+
+int gofer_setattr(struct gofer_client *gc, gofer_fid fid, const struct gofer_setattr *sa,
+		  struct gofer_attr *attr)
+{
+	struct gofer_tsetattr req = {.fid = fid,
+				     .valid = sa->valid & GOFER_SETATTR_ALL,
+				     .mode = sa->mode & 07777,
+				     .uid = sa->uid,
+				     .gid = sa->gid,
+				     .size = sa->size,
+				     .atime_sec = sa->atime_sec,
+				     .mtime_sec = sa->mtime_sec,
+				     .atime_nsec = sa->atime_nsec,
+				     .mtime_nsec = sa->mtime_nsec};
+	struct gofer_wire_attr wa;
+	int err =
+	    rpc(gc, GOFER_T_SETATTR, &req, sizeof(req), &wa, sizeof(wa), sizeof(wa), NULL, NULL);
+
+	if (!err && attr_from_wire(attr, &wa))
+		err = poison(gc);
+	return err;
+}
+
+int gofer_fsync(struct gofer_client *gc, gofer_fid fid, bool datasync)
+{
+	struct gofer_tfsync req = {.fid = fid, .datasync = datasync ? 1 : 0};
+
+	return rpc(gc, GOFER_T_FSYNC, &req, sizeof(req), NULL, 0, 0, NULL, NULL);
+}
+
+/* Common to GETXATTR and LISTXATTR: the reply is {len, pad} and, when size
+ * was not 0, exactly len bytes that fit in size. */
+static ssize_t xattr_reply(struct gofer_client *gc, uint32_t type, const struct req_buf *rb,
+			   void *buf, size_t size)
+{
+	const size_t cap = sizeof(struct gofer_rxattr) + GOFER_XATTR_SIZE_MAX;
+	struct gofer_rxattr h;
+	size_t got;
+	char *r = malloc(cap);
+	ssize_t ret;
+
+	if (!r)
+		return -ENOMEM;
+	ret = rpc(gc, type, rb->b, rb->len, r, sizeof(h), cap, &got, NULL);
+	if (ret == 0) {
+		memcpy(&h, r, sizeof(h));
+		if (size == 0 ? got != sizeof(h)
+			      : (h.len > size || got != sizeof(h) + h.len))
+			ret = poison(gc);
+		else if (type == GOFER_T_LISTXATTR && size && h.len &&
+			 r[sizeof(h) + h.len - 1] != '\0')
+			ret = poison(gc); /* names are NUL-terminated */
+		else {
+			if (size)
+				memcpy(buf, r + sizeof(h), h.len);
+			ret = (ssize_t)h.len;
+		}
+	}
+	free(r);
+	return ret;
+}
+
+static int xattr_req(struct req_buf *rb, gofer_fid fid, const char *name, size_t size)
+{
+	struct gofer_txattr req = {.fid = fid,
+				   .size = size > GOFER_XATTR_SIZE_MAX ? GOFER_XATTR_SIZE_MAX
+								: (uint32_t)size};
+	size_t n = name ? strnlen(name, GOFER_XATTR_NAME_MAX + 1) : 0;
+
+	if (name && (n == 0 || n > GOFER_XATTR_NAME_MAX))
+		return -ERANGE;
+	req.namelen = (uint32_t)n;
+	rb->len = 0;
+	if (req_put(rb, &req, sizeof(req)))
+		return -E2BIG;
+	return name ? req_put(rb, name, n + 1) : 0;
+}
+
+ssize_t gofer_getxattr(struct gofer_client *gc, gofer_fid fid, const char *name, void *buf,
+		       size_t size)
+{
+	struct req_buf *rb = malloc(sizeof(*rb));
+	ssize_t ret;
+
+	if (!rb)
+		return -ENOMEM;
+	ret = xattr_req(rb, fid, name, size);
+	if (ret == 0)
+		ret = xattr_reply(gc, GOFER_T_GETXATTR, rb, buf,
+				  size > GOFER_XATTR_SIZE_MAX ? GOFER_XATTR_SIZE_MAX : size);
+	free(rb);
+	return ret;
+}
+
+ssize_t gofer_listxattr(struct gofer_client *gc, gofer_fid fid, char *buf, size_t size)
+{
+	struct req_buf *rb = malloc(sizeof(*rb));
+	ssize_t ret;
+
+	if (!rb)
+		return -ENOMEM;
+	ret = xattr_req(rb, fid, NULL, size);
+	if (ret == 0)
+		ret = xattr_reply(gc, GOFER_T_LISTXATTR, rb, buf,
+				  size > GOFER_XATTR_SIZE_MAX ? GOFER_XATTR_SIZE_MAX : size);
+	free(rb);
+	return ret;
+}
+
+int gofer_setxattr(struct gofer_client *gc, gofer_fid fid, const char *name, const void *value,
+		   size_t size, int flags)
+{
+	struct gofer_tsetxattr req = {.fid = fid, .flags = (uint32_t)flags};
+	size_t n = strnlen(name, GOFER_XATTR_NAME_MAX + 1);
+	struct req_buf *rb;
+	int err;
+
+	if (n == 0 || n > GOFER_XATTR_NAME_MAX)
+		return -ERANGE;
+	if (size > GOFER_XATTR_SIZE_MAX)
+		return -E2BIG;
+	req.namelen = (uint32_t)n;
+	req.valuelen = (uint32_t)size;
+	rb = malloc(sizeof(*rb));
+	if (!rb)
+		return -ENOMEM;
+	rb->len = 0;
+	err = req_put(rb, &req, sizeof(req));
+	err = err ?: req_put(rb, name, n + 1);
+	err = err ?: req_put(rb, value, size);
+	if (!err)
+		err = rpc(gc, GOFER_T_SETXATTR, rb->b, rb->len, NULL, 0, 0, NULL, NULL);
+	free(rb);
+	return err;
+}
+
+int gofer_removexattr(struct gofer_client *gc, gofer_fid fid, const char *name)
+{
+	struct req_buf *rb = malloc(sizeof(*rb));
+	int err;
+
+	if (!rb)
+		return -ENOMEM;
+	err = xattr_req(rb, fid, name, 0);
+	if (!err)
+		err = rpc(gc, GOFER_T_REMOVEXATTR, rb->b, rb->len, NULL, 0, 0, NULL, NULL);
+	free(rb);
+	return err;
+}
+
 /*
  * Fork and exec the gofer with one end of a SOCK_SEQPACKET socketpair as its
  * descriptor 3. The child gets an empty environment and dies with the calling

@@ -62,6 +62,59 @@ int gofer_statfs(struct gofer_client *gc, gofer_fid fid, struct gofer_statfs *st
 /* Release a fid. */
 void gofer_clunk(struct gofer_client *gc, gofer_fid fid);
 
+/* --- the writable protocol (a read-only gofer answers -EROFS) ------------ */
+
+/* Create name in dir (O_CREAT is implied; flags: access mode, O_EXCL,
+ * O_TRUNC, O_APPEND...; mode: permission bits; uid/gid: the owner, (u32)-1
+ * for the gofer's). On success *out is the new file's fid and *host_fd an
+ * open descriptor with the requested access. */
+int gofer_create(struct gofer_client *gc, gofer_fid dir, const char *name, int flags,
+		 uint32_t mode, uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr,
+		 int *host_fd);
+int gofer_mkdir(struct gofer_client *gc, gofer_fid dir, const char *name, uint32_t mode,
+		uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr);
+/* FIFOs and sockets only (mode includes S_IFIFO or S_IFSOCK): -EPERM else. */
+int gofer_mknod(struct gofer_client *gc, gofer_fid dir, const char *name, uint32_t mode,
+		uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr);
+int gofer_symlink(struct gofer_client *gc, gofer_fid dir, const char *name, const char *target,
+		  uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr);
+/* A new name in dir for the non-directory target. */
+int gofer_link(struct gofer_client *gc, gofer_fid dir, const char *name, gofer_fid target,
+	       gofer_fid *out, struct gofer_attr *attr);
+/* flags: 0 or AT_REMOVEDIR. */
+int gofer_unlink(struct gofer_client *gc, gofer_fid dir, const char *name, int flags);
+/* flags: 0, RENAME_NOREPLACE or RENAME_EXCHANGE. */
+int gofer_rename(struct gofer_client *gc, gofer_fid olddir, const char *oldname,
+		 gofer_fid newdir, const char *newname, unsigned flags);
+
+/* Which fields of gofer_setattr to change (GOFER_SETATTR_* values). */
+#define GOFER_SET_MODE 0x1
+#define GOFER_SET_UID 0x2
+#define GOFER_SET_GID 0x4
+#define GOFER_SET_SIZE 0x8
+#define GOFER_SET_ATIME 0x10
+#define GOFER_SET_MTIME 0x20
+struct gofer_setattr {
+	unsigned valid;
+	uint32_t mode, uid, gid;
+	uint64_t size;
+	int64_t atime_sec, mtime_sec;
+	uint32_t atime_nsec, mtime_nsec; /* may be UTIME_NOW / UTIME_OMIT */
+};
+/* Change attributes; *attr (if not NULL) gets the new ones. */
+int gofer_setattr(struct gofer_client *gc, gofer_fid fid, const struct gofer_setattr *sa,
+		  struct gofer_attr *attr);
+/* fsync of a directory (or file) by fid. */
+int gofer_fsync(struct gofer_client *gc, gofer_fid fid, bool datasync);
+/* user.* extended attributes. get/list return the length (with size 0: the
+ * length only) or -errno (-ERANGE when size is too small). */
+ssize_t gofer_getxattr(struct gofer_client *gc, gofer_fid fid, const char *name, void *buf,
+		       size_t size);
+ssize_t gofer_listxattr(struct gofer_client *gc, gofer_fid fid, char *buf, size_t size);
+int gofer_setxattr(struct gofer_client *gc, gofer_fid fid, const char *name, const void *value,
+		   size_t size, int flags);
+int gofer_removexattr(struct gofer_client *gc, gofer_fid fid, const char *name);
+
 /* Like gofer_spawn but returns the raw connected socket (or -errno), for
  * tests that speak the protocol directly. */
 int gofer_spawn_fd(const char *gofer_path, const char *root, bool rw, pid_t *pid, char *err,

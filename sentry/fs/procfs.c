@@ -17,6 +17,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "fs/lock.h"
 #include "fs/fs.h"
 #include "fs/procfs.h"
 #include "kernel/kernel.h"
@@ -224,6 +225,7 @@ static const struct synth_entry proc_root_entries[] = {
     PROC_FILE("uptime", show_uptime),
     PROC_FILE("loadavg", show_loadavg),
     PROC_FILE("stat", show_kstat),
+    PROC_FILE("locks", locks_show_proc),
     {.name = "sys", .mode = S_IFDIR | 0555, .children = procfs_sys_entries},
     {.name = NULL},
 };

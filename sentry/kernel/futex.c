@@ -18,6 +18,15 @@ struct futex_waiter {
 	struct futex_key key;
 	uint32_t bitset;
 	bool woken;
+	/* A FUTEX_LOCK_PI waiter: tid is written into the futex word when
+	 * FUTEX_UNLOCK_PI hands it the lock (then handed is set). */
+	bool pi, handed;
+	int tid;
+	/* FUTEX_WAIT_REQUEUE_PI: the PI futex it may be requeued to (rq_key),
+	 * and whether FUTEX_CMP_REQUEUE_PI moved it there (it is then a PI
+	 * waiter on rq_key). */
+	bool rq_pi, requeued;
+	struct futex_key rq_key;
 	pthread_cond_t cond;
 	struct futex_waiter *next, **pprev;
 };
@@ -57,6 +66,9 @@ static int64_t now_ns(clockid_t c)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static long futex_wait_timed(struct task *t, uint64_t addr, bool priv, uint32_t val,
+			     uint32_t bitset, int64_t deadline, clockid_t clk);
+
 /* deadline: absolute on clk, or -1 for none. */
 static long futex_wait(struct task *t, uint64_t addr, bool priv, uint32_t val, uint32_t bitset,
 		       int64_t deadline, clockid_t clk)
@@ -90,8 +102,9 @@ static long futex_wait(struct task *t, uint64_t addr, bool priv, uint32_t val, u
 	enqueue(&w);
 	task_set_wait_cond(t, &w.cond);
 	while (!w.woken) {
-		if (task_has_pending_signal(t)) {
-			r = deadline >= 0 ? -EINTR : -ERESTARTSYS;
+		/* A stop ends the wait too, to resume it after SIGCONT. */
+		if (task_has_pending_signal(t) || t->tg->stopped) {
+			r = deadline >= 0 ? -ERESTART_RESTARTBLOCK : -ERESTARTSYS;
 			break;
 		}
 		int64_t now = now_ns(clk);
@@ -114,11 +127,48 @@ out:
 	return r;
 }
 
-static int wake_key(const struct futex_key *key, int n, uint32_t bitset)
+static long futex_wait_restart(struct task *t)
+{
+	struct restart_block *rb = &t->restart;
+
+	return futex_wait_timed(t, rb->arg[0], rb->arg[2] != 0, (uint32_t)rb->arg[1],
+				(uint32_t)(rb->arg[1] >> 32), rb->deadline, rb->clock);
+}
+
+/* futex_wait, and with a timeout, resumed by restart_syscall after a
+ * signal without handler (Linux's futex_wait_restart: the same absolute
+ * deadline); with a handler the wait fails with EINTR. */
+static long futex_wait_timed(struct task *t, uint64_t addr, bool priv, uint32_t val,
+			     uint32_t bitset, int64_t deadline, clockid_t clk)
+{
+	long r = futex_wait(t, addr, priv, val, bitset, deadline, clk);
+
+	if (r == -ERESTART_RESTARTBLOCK) {
+		t->restart.fn = futex_wait_restart;
+		t->restart.arg[0] = addr;
+		t->restart.arg[1] = val | (uint64_t)bitset << 32;
+		t->restart.arg[2] = priv;
+		t->restart.deadline = deadline;
+		t->restart.clock = clk;
+	}
+	return r;
+}
+
+/* Wake up to n waiters on key. user: a FUTEX_WAKE, which fails with
+ * EINVAL on a futex that has PI or WAIT_REQUEUE_PI waiters (as Linux's
+ * pi_state / rt_waiter check); the kernel's own wakes
+ * (robust lists) make PI waiters look at the word again. */
+static int wake_key(const struct futex_key *key, int n, uint32_t bitset, bool user)
 {
 	int woken = 0;
 
 	pthread_mutex_lock(&futex_lock);
+	if (user)
+		for (struct futex_waiter *w = waiters; w; w = w->next)
+			if ((w->pi || w->rq_pi) && key_eq(&w->key, key)) {
+				pthread_mutex_unlock(&futex_lock);
+				return -EINVAL;
+			}
 	for (struct futex_waiter *w = waiters, *next; w && woken < n; w = next) {
 		next = w->next;
 		if (key_eq(&w->key, key) && (w->bitset & bitset)) {
@@ -140,11 +190,11 @@ int futex_wake(struct mm *mm, uint64_t addr, int n, uint32_t bitset)
 	 * shared keys, as Linux does. */
 	if (mm_futex_key(mm, addr, false, &key) < 0)
 		return 0;
-	return wake_key(&key, n, bitset);
+	return wake_key(&key, n, bitset, false);
 }
 
-static long futex_requeue(struct task *t, uint64_t a1, uint64_t a2, bool priv, int nwake,
-			  int nmove, bool cmp, uint32_t cmpval)
+static long futex_requeue(struct task *t, uint64_t a1, uint64_t a2, bool priv, int nwake, int nmove,
+			  bool cmp, uint32_t cmpval)
 {
 	struct futex_key k1, k2;
 	int done = 0;
@@ -167,6 +217,12 @@ static long futex_requeue(struct task *t, uint64_t a1, uint64_t a2, bool priv, i
 			goto out;
 		}
 	}
+	/* WAIT_REQUEUE_PI waiters only go with CMP_REQUEUE_PI (Linux: EINVAL). */
+	for (struct futex_waiter *w = waiters; w; w = w->next)
+		if (w->rq_pi && !w->pi && key_eq(&w->key, &k1)) {
+			r = -EINVAL;
+			goto out;
+		}
 	for (struct futex_waiter *w = waiters, *next; w; w = next) {
 		next = w->next;
 		if (!key_eq(&w->key, &k1))
@@ -188,6 +244,464 @@ out:
 	return r;
 }
 
+/*
+ * FUTEX_WAKE_OP: *uaddr2 = oldval OP oparg, wake nr_wake on uaddr, and if
+ * oldval CMP cmparg also nr_wake2 on uaddr2. The read-modify-write is made
+ * under futex_lock through process_vm_readv/writev: atomic against other
+ * futex calls, not against a thread of the application writing the word at
+ * the same instant (the host gives us no atomic access to its memory).
+ */
+static long futex_wake_op(struct task *t, uint64_t a1, uint64_t a2, bool priv, int nr_wake,
+			  int nr_wake2, uint32_t encoded)
+{
+	struct futex_key k1, k2;
+	int op = (int)((encoded >> 28) & 7), cmp = (int)((encoded >> 24) & 15);
+	int32_t oparg = (int32_t)(encoded << 8) >> 20, cmparg = (int32_t)(encoded << 20) >> 20;
+	int32_t oldval, newval;
+	long r;
+	int woken = 0;
+
+	if ((a1 & 3) || (a2 & 3))
+		return -EINVAL;
+	if ((r = mm_futex_key(t->mm, a1, priv, &k1)) < 0 ||
+	    (r = mm_futex_key(t->mm, a2, priv, &k2)) < 0)
+		return r;
+	if (encoded & ((uint32_t)FUTEX_OP_OPARG_SHIFT << 28))
+		oparg = (int32_t)(1U << (oparg & 31)); /* Linux masks a bad shift */
+	switch (op) {
+	case FUTEX_OP_SET:
+	case FUTEX_OP_ADD:
+	case FUTEX_OP_OR:
+	case FUTEX_OP_ANDN:
+	case FUTEX_OP_XOR:
+		break;
+	default:
+		return -ENOSYS;
+	}
+	pthread_mutex_lock(&futex_lock);
+	if (copy_from_user(t, &oldval, a2, sizeof(oldval))) {
+		r = -EFAULT;
+		goto out;
+	}
+	switch (op) {
+	case FUTEX_OP_SET:
+		newval = oparg;
+		break;
+	case FUTEX_OP_ADD:
+		newval = (int32_t)((uint32_t)oldval + (uint32_t)oparg);
+		break;
+	case FUTEX_OP_OR:
+		newval = oldval | oparg;
+		break;
+	case FUTEX_OP_ANDN:
+		newval = oldval & ~oparg;
+		break;
+	default:
+		newval = oldval ^ oparg;
+		break;
+	}
+	if (copy_to_user(t, a2, &newval, sizeof(newval))) {
+		r = -EFAULT;
+		goto out;
+	}
+	/* As Linux, a bad comparison fails after the operation was done. */
+	bool wake2;
+	switch (cmp) {
+	case FUTEX_OP_CMP_EQ:
+		wake2 = oldval == cmparg;
+		break;
+	case FUTEX_OP_CMP_NE:
+		wake2 = oldval != cmparg;
+		break;
+	case FUTEX_OP_CMP_LT:
+		wake2 = oldval < cmparg;
+		break;
+	case FUTEX_OP_CMP_LE:
+		wake2 = oldval <= cmparg;
+		break;
+	case FUTEX_OP_CMP_GT:
+		wake2 = oldval > cmparg;
+		break;
+	case FUTEX_OP_CMP_GE:
+		wake2 = oldval >= cmparg;
+		break;
+	default:
+		r = -ENOSYS;
+		goto out;
+	}
+	for (int pass = 0; pass < (wake2 ? 2 : 1); pass++) {
+		const struct futex_key *k = pass ? &k2 : &k1;
+		int n = pass ? nr_wake2 : nr_wake, done = 0;
+		for (struct futex_waiter *w = waiters, *next; w && done < n; w = next) {
+			next = w->next;
+			if (!w->pi && key_eq(&w->key, k)) {
+				dequeue(w);
+				w->woken = true;
+				pthread_cond_signal(&w->cond);
+				done++;
+			}
+		}
+		woken += done;
+	}
+	r = woken;
+out:
+	pthread_mutex_unlock(&futex_lock);
+	return r;
+}
+
+/* Does a task with this sandbox TID exist (a PI futex's owner)? */
+static bool tid_alive(int tid)
+{
+	pthread_mutex_lock(&kernel.lock);
+	struct task *x = task_lookup(tid);
+	bool alive = x && !x->exited;
+	pthread_mutex_unlock(&kernel.lock);
+	return alive;
+}
+
+static bool pi_waiters_on(const struct futex_key *key, const struct futex_waiter *except)
+{
+	for (struct futex_waiter *w = waiters; w; w = w->next)
+		if (w != except && w->pi && key_eq(&w->key, key))
+			return true;
+	return false;
+}
+
+/*
+ * A PI waiter's owner may exit without unlocking (no robust list): Linux
+ * then passes the lock to a waiter (exit_pi_state_list). Without a hook in
+ * exit, the waiter looks at its owner each time its wait slice ends; if the
+ * owner is gone and the word still names it, the waiter takes the word.
+ * futex_lock held (dropped around the owner lookup: it is a leaf lock).
+ */
+static void pi_take_from_dead_owner(struct task *t, struct futex_waiter *w, uint64_t addr,
+				    uint32_t owner)
+{
+	uint32_t cur, nval;
+
+	pthread_mutex_unlock(&futex_lock);
+	bool alive = tid_alive((int)owner);
+	pthread_mutex_lock(&futex_lock);
+	if (alive || w->woken || copy_from_user(t, &cur, addr, sizeof(cur)) ||
+	    (cur & FUTEX_TID_MASK) != owner)
+		return;
+	/* As Linux: the new owner's TID, FUTEX_WAITERS and FUTEX_OWNER_DIED. */
+	nval = FUTEX_OWNER_DIED | FUTEX_WAITERS | (uint32_t)t->tid;
+	if (copy_to_user(t, addr, &nval, sizeof(nval)))
+		return;
+	dequeue(w);
+	w->woken = w->handed = true;
+}
+
+/*
+ * FUTEX_LOCK_PI / LOCK_PI2 / TRYLOCK_PI. The word holds the owner's TID
+ * (| FUTEX_WAITERS while the kernel has waiters, | FUTEX_OWNER_DIED after a
+ * robust owner died). A free word (TID 0) is taken; else the waiter sets
+ * FUTEX_WAITERS and sleeps until FUTEX_UNLOCK_PI hands it the lock. There
+ * is no priority inheritance: the sandbox's threads all have one priority
+ * as far as the host is concerned. The word is updated under futex_lock,
+ * not atomically against the application's own cmpxchg (see wake_op).
+ */
+static long futex_lock_pi(struct task *t, uint64_t addr, bool priv, bool trylock, int64_t deadline,
+			  clockid_t clk)
+{
+	struct futex_waiter w = {.bitset = FUTEX_BITSET_MATCH_ANY, .pi = true, .tid = t->tid};
+	pthread_condattr_t ca;
+	uint32_t uval, nval;
+	long r;
+
+	if (addr & 3)
+		return -EINVAL;
+	r = mm_futex_key(t->mm, addr, priv, &w.key);
+	if (r < 0)
+		return r;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	for (;;) {
+		/* The owner must exist (attach_to_pi_owner): look before
+		 * futex_lock, which is a leaf, and check the word did not move. */
+		if (copy_from_user(t, &uval, addr, sizeof(uval))) {
+			r = -EFAULT;
+			break;
+		}
+		uint32_t owner = uval & FUTEX_TID_MASK;
+		bool alive = owner && (int)owner != t->tid && tid_alive((int)owner);
+		pthread_mutex_lock(&futex_lock);
+		if (copy_from_user(t, &nval, addr, sizeof(nval))) {
+			pthread_mutex_unlock(&futex_lock);
+			r = -EFAULT;
+			break;
+		}
+		if (nval != uval) {
+			pthread_mutex_unlock(&futex_lock);
+			continue;
+		}
+		if ((int)owner == t->tid) {
+			r = -EDEADLK;
+		} else if (!owner) {
+			/* Free: take it, keeping OWNER_DIED, and WAITERS if others wait. */
+			nval = (uval & FUTEX_OWNER_DIED) | (uint32_t)t->tid |
+			       (pi_waiters_on(&w.key, NULL) ? FUTEX_WAITERS : 0);
+			r = copy_to_user(t, addr, &nval, sizeof(nval)) ? -EFAULT : 0;
+		} else if (trylock) {
+			r = -EWOULDBLOCK;
+		} else if (!alive) {
+			r = -ESRCH;
+		} else {
+			r = 1;
+			nval = uval | FUTEX_WAITERS;
+			if (nval != uval && copy_to_user(t, addr, &nval, sizeof(nval)))
+				r = -EFAULT;
+		}
+		if (r <= 0) {
+			pthread_mutex_unlock(&futex_lock);
+			break;
+		}
+		/* Wait for the hand-over (or a wake after the owner died). */
+		w.woken = w.handed = false;
+		enqueue(&w);
+		task_set_wait_cond(t, &w.cond);
+		while (!w.woken) {
+			if (task_has_pending_signal(t)) {
+				r = -ERESTARTNOINTR; /* LOCK_PI is always restarted */
+				break;
+			}
+			int64_t now = now_ns(clk);
+			if (deadline >= 0 && now >= deadline) {
+				r = -ETIMEDOUT;
+				break;
+			}
+			int64_t slice = FUTEX_RECHECK_NS;
+			if (deadline >= 0 && deadline - now < slice)
+				slice = deadline - now;
+			int64_t until = now_ns(CLOCK_MONOTONIC) + slice;
+			struct timespec ts = {until / 1000000000LL, until % 1000000000LL};
+			if (pthread_cond_timedwait(&w.cond, &futex_lock, &ts) == ETIMEDOUT &&
+			    !w.woken)
+				pi_take_from_dead_owner(t, &w, addr, owner);
+		}
+		dequeue(&w);
+		task_set_wait_cond(t, NULL);
+		pthread_mutex_unlock(&futex_lock);
+		if (w.handed) {
+			r = 0;
+			break;
+		}
+		if (r < 0 && r != 1)
+			break;
+	}
+	pthread_cond_destroy(&w.cond);
+	return r;
+}
+
+/* FUTEX_UNLOCK_PI: the caller must own the word; the longest waiting PI
+ * waiter gets it (TID | FUTEX_WAITERS, as Linux), else it becomes 0. */
+static long futex_unlock_pi(struct task *t, uint64_t addr, bool priv)
+{
+	struct futex_key key;
+	struct futex_waiter *top = NULL;
+	uint32_t uval, nval;
+	long r;
+
+	if (addr & 3)
+		return -EINVAL;
+	r = mm_futex_key(t->mm, addr, priv, &key);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&futex_lock);
+	if (copy_from_user(t, &uval, addr, sizeof(uval))) {
+		r = -EFAULT;
+		goto out;
+	}
+	if ((int)(uval & FUTEX_TID_MASK) != t->tid) {
+		r = -EPERM;
+		goto out;
+	}
+	/* Waiters are pushed at the head: the last match waited longest. */
+	for (struct futex_waiter *w = waiters; w; w = w->next)
+		if (w->pi && key_eq(&w->key, &key))
+			top = w;
+	nval = top ? FUTEX_WAITERS | (uint32_t)top->tid : 0;
+	if (copy_to_user(t, addr, &nval, sizeof(nval))) {
+		r = -EFAULT;
+		goto out;
+	}
+	if (top) {
+		dequeue(top);
+		top->woken = top->handed = true;
+		pthread_cond_signal(&top->cond);
+	}
+	r = 0;
+out:
+	pthread_mutex_unlock(&futex_lock);
+	return r;
+}
+
+/* The longest-waiting plain waiter on key (enqueue pushes at the head,
+ * so the last match). futex_lock held. */
+static struct futex_waiter *oldest_on(const struct futex_key *key)
+{
+	struct futex_waiter *found = NULL;
+
+	for (struct futex_waiter *w = waiters; w; w = w->next)
+		if (!w->pi && key_eq(&w->key, key))
+			found = w;
+	return found;
+}
+
+/*
+ * FUTEX_WAIT_REQUEUE_PI: wait on the plain futex addr (as FUTEX_WAIT, with
+ * an absolute timeout) for FUTEX_CMP_REQUEUE_PI to move this waiter to the
+ * PI futex addr2; returns 0 once it owns addr2. A plain wake before the
+ * requeue is EAGAIN (Linux's -EWOULDBLOCK).
+ */
+static long futex_wait_requeue_pi(struct task *t, uint64_t addr, uint64_t addr2, bool priv,
+				  uint32_t val, int64_t deadline, clockid_t clk)
+{
+	struct futex_waiter w = {.bitset = FUTEX_BITSET_MATCH_ANY, .rq_pi = true, .tid = t->tid};
+	pthread_condattr_t ca;
+	uint32_t cur;
+	long r;
+
+	if ((addr & 3) || (addr2 & 3))
+		return -EINVAL;
+	if ((r = mm_futex_key(t->mm, addr, priv, &w.key)) < 0 ||
+	    (r = mm_futex_key(t->mm, addr2, priv, &w.rq_key)) < 0)
+		return r;
+	if (key_eq(&w.key, &w.rq_key))
+		return -EINVAL;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_lock(&futex_lock);
+	if (copy_from_user(t, &cur, addr, sizeof(cur))) {
+		r = -EFAULT;
+		goto out;
+	}
+	if (cur != val) {
+		r = -EAGAIN;
+		goto out;
+	}
+	enqueue(&w);
+	task_set_wait_cond(t, &w.cond);
+	r = 0;
+	while (!w.woken) {
+		if (task_has_pending_signal(t)) {
+			/* Requeued: the caller's word has moved on, so a restart
+			 * would only find EAGAIN; say it at once (as Linux). */
+			r = w.requeued ? -EAGAIN : -ERESTARTNOINTR;
+			break;
+		}
+		int64_t now = now_ns(clk);
+		if (deadline >= 0 && now >= deadline) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		int64_t slice = FUTEX_RECHECK_NS;
+		if (deadline >= 0 && deadline - now < slice)
+			slice = deadline - now;
+		int64_t until = now_ns(CLOCK_MONOTONIC) + slice;
+		struct timespec ts = {until / 1000000000LL, until % 1000000000LL};
+		pthread_cond_timedwait(&w.cond, &futex_lock, &ts);
+	}
+	dequeue(&w);
+	task_set_wait_cond(t, NULL);
+	if (w.handed)
+		r = 0;
+	else if (w.woken && !w.requeued)
+		r = -EAGAIN; /* a plain wake before any requeue */
+	else if (w.woken)
+		r = 1; /* requeued, then woken without the lock: take it */
+out:
+	pthread_mutex_unlock(&futex_lock);
+	pthread_cond_destroy(&w.cond);
+	if (r == 1) {
+		r = futex_lock_pi(t, addr2, priv, false, deadline, clk);
+		if (r == -ERESTARTNOINTR)
+			r = -EAGAIN;
+	}
+	return r;
+}
+
+/*
+ * FUTEX_CMP_REQUEUE_PI: if *addr is cmpval, the oldest waiter (all must be
+ * FUTEX_WAIT_REQUEUE_PI waiters for addr2) takes the PI futex addr2 if it
+ * is free, and the others, up to nr_requeue, become its PI waiters.
+ * Returns how many were woken or requeued.
+ */
+static long futex_cmp_requeue_pi(struct task *t, uint64_t a1, uint64_t a2, bool priv, int nr_wake,
+				 int nr_requeue, uint32_t cmpval)
+{
+	struct futex_key k1, k2;
+	uint32_t cur, uval;
+	int done = 0, moved = 0;
+	long r;
+
+	if (nr_wake != 1 || nr_requeue < 0)
+		return -EINVAL;
+	if ((a1 & 3) || (a2 & 3))
+		return -EINVAL;
+	if ((r = mm_futex_key(t->mm, a1, priv, &k1)) < 0 ||
+	    (r = mm_futex_key(t->mm, a2, priv, &k2)) < 0)
+		return r;
+	if (key_eq(&k1, &k2))
+		return -EINVAL;
+	pthread_mutex_lock(&futex_lock);
+	if (copy_from_user(t, &cur, a1, sizeof(cur)) ||
+	    copy_from_user(t, &uval, a2, sizeof(uval))) {
+		r = -EFAULT;
+		goto out;
+	}
+	if (cur != cmpval) {
+		r = -EAGAIN;
+		goto out;
+	}
+	for (struct futex_waiter *w = waiters; w; w = w->next)
+		if (!w->pi && key_eq(&w->key, &k1) && (!w->rq_pi || !key_eq(&w->rq_key, &k2))) {
+			r = -EINVAL;
+			goto out;
+		}
+	struct futex_waiter *top = oldest_on(&k1);
+	if (top && !(uval & FUTEX_TID_MASK)) {
+		/* Free: the top waiter takes it (futex_proxy_trylock_atomic). */
+		uint32_t nval = (uval & FUTEX_OWNER_DIED) | (uint32_t)top->tid | FUTEX_WAITERS;
+		if (copy_to_user(t, a2, &nval, sizeof(nval))) {
+			r = -EFAULT;
+			goto out;
+		}
+		uval = nval;
+		dequeue(top);
+		top->woken = top->handed = true;
+		pthread_cond_signal(&top->cond);
+		done++;
+	} else if (top && (int)(uval & FUTEX_TID_MASK) == top->tid) {
+		r = -EDEADLK;
+		goto out;
+	}
+	/* The rest wait on addr2 as PI waiters; the owner learns of them. */
+	struct futex_waiter *w;
+	while (moved < nr_requeue && (w = oldest_on(&k1))) {
+		w->key = k2;
+		w->pi = true;
+		w->requeued = true;
+		moved++;
+	}
+	if (moved && !(uval & FUTEX_WAITERS)) {
+		uval |= FUTEX_WAITERS;
+		if (copy_to_user(t, a2, &uval, sizeof(uval))) {
+			r = -EFAULT;
+			goto out;
+		}
+	}
+	r = done + moved;
+out:
+	pthread_mutex_unlock(&futex_lock);
+	return r;
+}
+
 struct guest_timespec {
 	int64_t tv_sec, tv_nsec;
 };
@@ -203,9 +717,16 @@ SYSCALL_DEFINE(futex)
 	clockid_t clk = (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
 	int64_t deadline = -1;
 
-	if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT)
+	if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT &&
+	    cmd != FUTEX_LOCK_PI2 && cmd != FUTEX_WAIT_REQUEUE_PI)
 		return -ENOSYS;
-	if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) && utime) {
+	/* LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's on
+	 * CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME. */
+	if (cmd == FUTEX_LOCK_PI)
+		clk = CLOCK_REALTIME;
+	if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_LOCK_PI ||
+	     cmd == FUTEX_LOCK_PI2 || cmd == FUTEX_WAIT_REQUEUE_PI) &&
+	    utime) {
 		struct guest_timespec ts;
 		if (copy_from_user(t, &ts, utime, sizeof(ts)))
 			return -EFAULT;
@@ -221,9 +742,9 @@ SYSCALL_DEFINE(futex)
 	}
 	switch (cmd) {
 	case FUTEX_WAIT:
-		return futex_wait(t, addr, priv, val, FUTEX_BITSET_MATCH_ANY, deadline, clk);
+		return futex_wait_timed(t, addr, priv, val, FUTEX_BITSET_MATCH_ANY, deadline, clk);
 	case FUTEX_WAIT_BITSET:
-		return futex_wait(t, addr, priv, val, val3, deadline, clk);
+		return futex_wait_timed(t, addr, priv, val, val3, deadline, clk);
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
 		if (addr & 3)
@@ -233,16 +754,28 @@ SYSCALL_DEFINE(futex)
 		if ((r = mm_futex_key(t->mm, addr, priv, &key)) < 0)
 			return r;
 		return wake_key(&key, (int)(val > 0x7fffffff ? 0x7fffffff : val),
-				cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3);
+				cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3, true);
+	case FUTEX_WAKE_OP:
+		return futex_wake_op(t, addr, addr2, priv,
+				     (int)(val > 0x7fffffff ? 0x7fffffff : val),
+				     (int)(utime & 0x7fffffff), val3);
+	case FUTEX_LOCK_PI:
+	case FUTEX_LOCK_PI2:
+	case FUTEX_TRYLOCK_PI:
+		return futex_lock_pi(t, addr, priv, cmd == FUTEX_TRYLOCK_PI, deadline, clk);
+	case FUTEX_UNLOCK_PI:
+		return futex_unlock_pi(t, addr, priv);
 	case FUTEX_REQUEUE:
 		return futex_requeue(t, addr, addr2, priv, (int)val, (int)(utime & 0x7fffffff),
 				     false, 0);
 	case FUTEX_CMP_REQUEUE:
 		return futex_requeue(t, addr, addr2, priv, (int)val, (int)(utime & 0x7fffffff),
 				     true, val3);
+	case FUTEX_WAIT_REQUEUE_PI:
+		return futex_wait_requeue_pi(t, addr, addr2, priv, val, deadline, clk);
+	case FUTEX_CMP_REQUEUE_PI:
+		return futex_cmp_requeue_pi(t, addr, addr2, priv, (int)val, (int)utime, val3);
 	default:
-		/* WAKE_OP needs an atomic read-modify-write of application memory;
-		 * PI futexes need owner tracking. Not yet. */
 		return -ENOSYS;
 	}
 }

@@ -104,10 +104,21 @@ void task_vfork_release(struct task *t);
 /* ITIMER_REAL deadlines changed (kernel.lock held); monotonic now in ns. */
 void itimer_changed(void);
 int64_t itimer_now(void);
+/* The process's CPU time in ns (user, system), from the host clocks of its
+ * stub process; -ESRCH when it has no live thread. kernel.lock held. */
+int tg_cpu_time(struct thread_group *tg, uint64_t *user, uint64_t *sys);
+/* ITIMER_VIRTUAL / ITIMER_PROF (kernel/itimer.c). getitimer's value and
+ * interval in ns; set replaces them (value 0: off) and returns the old.
+ * kernel.lock held. */
+int itimer_cpu_get(struct thread_group *tg, int which, uint64_t *value, uint64_t *interval);
+int itimer_cpu_set(struct thread_group *tg, int which, uint64_t value, uint64_t interval,
+		   uint64_t *ovalue, uint64_t *ointerval);
 /* pidfds (kernel/pidfd.c). */
 struct file;
 long pidfd_create(struct task *t, struct thread_group *tg, int flags);
 struct thread_group *pidfd_tg(struct file *f);
+/* tg's last thread exited: wake its pidfds' pollers. kernel.lock held. */
+void pidfd_notify_exit(struct thread_group *tg);
 /* Free a reaped zombie. kernel.lock held. */
 void tg_reap(struct thread_group *tg);
 

@@ -208,11 +208,9 @@ static void fix_restart(struct task *t, const struct k_sigaction *act)
 	default:
 		return;
 	}
-	if (ret == -ERESTART_RESTARTBLOCK) {
-		t->regs.rax = (uint64_t)-EINTR; /* restart_syscall is not served yet */
-		return;
-	}
-	t->regs.rax = t->regs.orig_rax;
+	/* The call resumes through restart_syscall with t->restart. */
+	t->regs.rax = ret == -ERESTART_RESTARTBLOCK ? 219 /* __NR_restart_syscall */
+						    : t->regs.orig_rax;
 	t->regs.rip -= 2;
 }
 
@@ -388,13 +386,23 @@ SYSCALL_DEFINE(rt_sigreturn)
 	if (!(f.uc.uc_flags & UC_STRICT_RESTORE_SS) && r->cs == 0x33 && r->ss != 0x2b)
 		r->ss = 0x2b;
 	r->orig_rax = (uint64_t)-1;
+	t->restart.fn = NULL; /* a later restart_syscall fails with EINTR */
 	t->sigmask = f.uc.sigmask & ~UNBLOCKABLE;
 	if (mc->fpstate && restore_fpstate(t, mc->fpstate) < 0)
 		goto bad;
-	/* sigaltstack as the frame says (restore_altstack). */
-	if (!(f.uc.ss_flags & SS_DISABLE) && f.uc.ss_size) {
-		t->altstack.sp = f.uc.ss_sp;
-		t->altstack.size = f.uc.ss_size;
+	/* sigaltstack as the frame says (restore_altstack: do_sigaltstack at
+	 * the sp of the sigreturn, its errors other than EFAULT ignored; so a
+	 * handler that ran on the alternate stack cannot change it). */
+	if (!on_altstack(t, frame + 8)) {
+		int32_t mode = f.uc.ss_flags & ~(int32_t)SS_AUTODISARM_;
+		if (mode == SS_DISABLE) {
+			t->altstack.sp = t->altstack.size = 0;
+			t->altstack.flags = SS_DISABLE;
+		} else if ((mode == 0 || mode == SS_ONSTACK) && f.uc.ss_size >= (uint64_t)MINSIGSTKSZ) {
+			t->altstack.sp = f.uc.ss_sp;
+			t->altstack.size = f.uc.ss_size;
+			t->altstack.flags = f.uc.ss_flags & (int32_t)SS_AUTODISARM_;
+		}
 	}
 	return -EJUSTRETURN;
 bad:

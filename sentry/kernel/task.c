@@ -272,6 +272,15 @@ static void de_thread(struct task *t)
 	pthread_mutex_unlock(&kernel.lock);
 }
 
+/* Does a task of tg run in the address space arg? kernel.lock held. */
+static int uses_mm(struct thread_group *tg, void *arg)
+{
+	for (struct task *x = tg->leader; x; x = x->next_in_tg)
+		if (!x->exited && x->mm == arg)
+			return 1;
+	return 0;
+}
+
 int task_exec(struct task *t, const char *path, char **argv, char **envp, char *err,
 	      size_t errlen)
 {
@@ -316,7 +325,22 @@ int task_exec(struct task *t, const char *path, char **argv, char **envp, char *
 	}
 	/* Point of no return: the other threads go, this one leads. */
 	de_thread(t);
-	t->pthr = pthr;
+	/* CPU time goes on across exec, but the new image is a new host
+	 * process: keep what the old one used (unless another process, a
+	 * vfork parent, still runs in it). */
+	uint64_t old_u = 0, old_s = 0;
+	pthread_mutex_lock(&kernel.lock);
+	bool shared = old_mm && kernel_for_each_tg(uses_mm, old_mm);
+	pthread_mutex_unlock(&kernel.lock);
+	if (old_pthr && platform->cpu_time && !shared &&
+	    platform->cpu_time(old_pthr, 1, &old_u, &old_s) < 0)
+		old_u = old_s = 0;
+	pthread_mutex_lock(&kernel.lock);
+	t->pthr = pthr; /* under kernel.lock: tg_cpu_time reads it */
+	t->tg->did_exec = true;
+	t->tg->exec_utime += old_u;
+	t->tg->exec_stime += old_s;
+	pthread_mutex_unlock(&kernel.lock);
 	/* The old image's host thread goes first: its address space may live on
 	 * (vfork), and a traced thread left behind would take it down. */
 	if (old_pthr)
@@ -396,6 +420,9 @@ static void reparent_children(struct thread_group *tg)
 		}
 		if (c->pdeath_signal && !c->zombie)
 			signal_send_tg(c, c->pdeath_signal);
+		/* tg may have been the child's group's last link to its session. */
+		if (!c->zombie)
+			pgrp_orphan_check(c, tg, NULL);
 		c = next;
 	}
 	tg->children = NULL;
@@ -440,8 +467,8 @@ _Noreturn void task_exit_thread(struct task *t)
 		pthread_mutex_unlock(&kernel.lock);
 		if (last && platform->cpu_time(pthr, 1, &u, &sy) == 0) {
 			pthread_mutex_lock(&kernel.lock);
-			tg->exit_utime = u;
-			tg->exit_stime = sy;
+			tg->exit_utime = u + tg->exec_utime;
+			tg->exit_stime = sy + tg->exec_stime;
 			pthread_mutex_unlock(&kernel.lock);
 		}
 	}
@@ -471,8 +498,11 @@ _Noreturn void task_exit_thread(struct task *t)
 	}
 	if (tg->nr_threads == 0) {
 		tg->zombie = true;
+		sem_exit_undo(tg->tgid); /* before the parent hears of the exit */
 		reparent_children(tg);
+		pgrp_orphan_check(tg, tg->parent, tg);
 		notify_parent(tg);
+		pidfd_notify_exit(tg); /* pidfds become readable */
 	}
 	pthread_cond_broadcast(&tg->child_exit);
 	pthread_mutex_unlock(&kernel.lock);

@@ -61,6 +61,7 @@ struct thread_group {
 	pthread_cond_t child_exit;    /* signalled on kernel.lock when a child changes state */
 	int exit_signal;              /* sent to the parent at exit (SIGCHLD, or clone's) */
 	bool exec_in_progress;        /* kernel.lock: an exec is ending the other threads */
+	bool did_exec;                /* kernel.lock: exec'd since fork (setpgid's EACCES) */
 	int nice;                     /* kernel.lock: setpriority */
 	/* Job control: stopped by a stop signal until SIGCONT (kernel.lock). */
 	bool stopped;
@@ -73,6 +74,13 @@ struct thread_group {
 	/* ITIMER_REAL / alarm: CLOCK_MONOTONIC deadline (0 = off) and period. */
 	int64_t itimer_real_deadline; /* kernel.lock */
 	int64_t itimer_real_interval; /* kernel.lock */
+	/* ITIMER_VIRTUAL / ITIMER_PROF: the process CPU time (user; user +
+	 * system, ns, as tg_cpu_time reads it) at which they fire (0 = off). */
+	uint64_t itimer_virt_expires, itimer_virt_interval; /* kernel.lock */
+	uint64_t itimer_prof_expires, itimer_prof_interval; /* kernel.lock */
+	/* CPU time of the images before the last exec (each has its own host
+	 * process, whose clock starts at 0). */
+	uint64_t exec_utime, exec_stime; /* kernel.lock */
 	struct posix_timer *timers;   /* kernel.lock: timer_create's, by id */
 	/* CPU time: the process's own at exit, and its reaped children's (ns). */
 	uint64_t exit_utime, exit_stime; /* kernel.lock */
@@ -115,6 +123,14 @@ struct task {
 		uint64_t sp, size;
 		int32_t flags;
 	} altstack;                   /* own */
+	/* restart_syscall(2): what a syscall that returned
+	 * -ERESTART_RESTARTBLOCK resumes with (own; fn NULL: EINTR). */
+	struct restart_block {
+		long (*fn)(struct task *t);
+		int64_t deadline;         /* absolute ns on clock */
+		int clock;
+		uint64_t arg[4];
+	} restart;
 	atomic_int interrupted;       /* set by task_interrupt() */
 	/* The condition variable the task sleeps on in the sentry, if any, so
 	 * that task_interrupt() can wake it at once. wait_lock is a leaf. */

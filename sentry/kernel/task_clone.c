@@ -39,7 +39,9 @@ static void *task_thread_start(void *arg)
 		pthread_mutex_unlock(&kernel.lock);
 		task_exit_thread(t);
 	}
-	t->pthr = pthr;
+	pthread_mutex_lock(&kernel.lock);
+	t->pthr = pthr; /* under kernel.lock: tg_cpu_time reads it */
+	pthread_mutex_unlock(&kernel.lock);
 	platform_set_current(pthr);
 	task_run_loop(t);
 	return NULL;

@@ -1,7 +1,8 @@
-/* Descriptor operations: dup, dup2, dup3, fcntl, umask. */
+/* Descriptor operations: dup, dup2, dup3, fcntl, flock, umask. */
 #include <errno.h>
 #include <fcntl.h>
 
+#include "fs/lock.h"
 #include "kernel/task.h"
 #include "syscalls/sys_fs.h"
 
@@ -48,6 +49,20 @@ SYSCALL_DEFINE(dup3)
 }
 
 #define SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
+
+/* F_GETLK, F_SETLK(W) and the F_OFD_ ones: struct flock in and (for the
+ * GETLK commands) back out. */
+static long fcntl_lock(struct task *t, int fd, struct file *f, int cmd, uint64_t arg)
+{
+	struct linux_flock fl;
+	if (copy_from_user(t, &fl, arg, sizeof(fl)))
+		return -EFAULT;
+	long r = file_lock_fcntl(t, fd, f, cmd, &fl);
+	if (r == 0 && (cmd == F_GETLK || cmd == F_OFD_GETLK) &&
+	    copy_to_user(t, arg, &fl, sizeof(fl)))
+		return -EFAULT;
+	return r;
+}
 
 SYSCALL_DEFINE(fcntl)
 {
@@ -96,10 +111,28 @@ SYSCALL_DEFINE(fcntl)
 	case F_SETPIPE_SZ:
 		r = pipe_fcntl(f, cmd, arg);
 		break;
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_GETLK:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		r = fcntl_lock(t, fd, f, cmd, arg);
+		break;
 	default:
 		r = -EINVAL;
 		break;
 	}
+	file_put(f);
+	return r;
+}
+
+SYSCALL_DEFINE(flock)
+{
+	struct file *f = sys_fget(t, sys_fd(args->a[0]));
+	if (!f)
+		return -EBADF;
+	long r = file_flock(t, f, (unsigned)args->a[1]);
 	file_put(f);
 	return r;
 }

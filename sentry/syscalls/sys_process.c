@@ -154,6 +154,21 @@ SYSCALL_DEFINE(setsid)
 	return r;
 }
 
+static int pgrp_member_in(struct thread_group *tg, void *arg)
+{
+	const int *want = arg; /* {pgid, sid} */
+
+	return tg->pgid == want[0] && tg->sid == want[1]; /* zombies too, as Linux */
+}
+
+/* Is there a process (zombies too) in group pgid of session sid? kernel.lock held. */
+static bool pgrp_in_session(int pgid, int sid)
+{
+	int want[2] = {pgid, sid};
+
+	return kernel_for_each_tg(pgrp_member_in, want) != 0;
+}
+
 SYSCALL_DEFINE(setpgid)
 {
 	int pid = (int)args->a[0], pgid = (int)args->a[1];
@@ -163,10 +178,19 @@ SYSCALL_DEFINE(setpgid)
 		return -EINVAL;
 	pthread_mutex_lock(&kernel.lock);
 	struct thread_group *tg = pid == 0 ? t->tg : tg_lookup(pid);
-	if (!tg || (tg != t->tg && tg->parent != t->tg))
+	struct task *thread = tg ? NULL : task_lookup(pid);
+	if (!tg && thread && !thread->exited)
+		r = -EINVAL; /* a thread that does not lead its process */
+	else if (!tg || (tg != t->tg && tg->parent != t->tg))
 		r = -ESRCH;
+	else if (tg != t->tg && tg->sid != t->tg->sid)
+		r = -EPERM; /* a child in another session */
+	else if (tg != t->tg && tg->did_exec)
+		r = -EACCES; /* a child that has exec'd */
 	else if (tg->sid == tg->tgid)
 		r = -EPERM;
+	else if (pgid && pgid != tg->tgid && !pgrp_in_session(pgid, t->tg->sid))
+		r = -EPERM; /* joining a group must stay in the session */
 	else
 		tg->pgid = pgid ? pgid : tg->tgid;
 	pthread_mutex_unlock(&kernel.lock);

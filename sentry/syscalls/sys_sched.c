@@ -30,6 +30,12 @@ static struct guest_timeval tv_of(uint64_t ns)
 static void own_times(struct task *t, int process, uint64_t *u, uint64_t *s)
 {
 	*u = *s = 0;
+	if (process) { /* with what images before an exec used (kernel/itimer.c) */
+		pthread_mutex_lock(&kernel.lock);
+		tg_cpu_time(t->tg, u, s);
+		pthread_mutex_unlock(&kernel.lock);
+		return;
+	}
 	if (t->pthr && platform->cpu_time)
 		platform->cpu_time(t->pthr, process, u, s);
 }
@@ -213,8 +219,13 @@ struct guest_itimerval {
 	struct guest_timeval interval, value;
 };
 
+/* Saturated, as Linux's timeval_to_ktime (callers checked the signs). */
 static int64_t ns_of_tv(const struct guest_timeval *tv)
 {
+	const int64_t max_sec = INT64_MAX / 1000000000LL / 4;
+
+	if (tv->tv_sec > max_sec)
+		return max_sec * 1000000000LL;
 	return tv->tv_sec * 1000000000LL + tv->tv_usec * 1000LL;
 }
 
@@ -237,8 +248,15 @@ SYSCALL_DEFINE(getitimer)
 	struct guest_itimerval v;
 	int which = (int)args->a[0];
 
-	if (which == ITIMER_VIRTUAL || which == ITIMER_PROF)
-		return -EINVAL; /* CPU-time timers: not yet */
+	if (which == ITIMER_VIRTUAL || which == ITIMER_PROF) {
+		uint64_t val, iv;
+		pthread_mutex_lock(&kernel.lock);
+		itimer_cpu_get(t->tg, which, &val, &iv); /* kernel/itimer.c */
+		pthread_mutex_unlock(&kernel.lock);
+		v.value = tv_of(val);
+		v.interval = tv_of(iv);
+		return copy_to_user(t, args->a[1], &v, sizeof(v));
+	}
 	if (which != ITIMER_REAL)
 		return -EINVAL;
 	pthread_mutex_lock(&kernel.lock);
@@ -252,14 +270,26 @@ SYSCALL_DEFINE(setitimer)
 	struct guest_itimerval nv, ov;
 	int which = (int)args->a[0];
 
-	if (which != ITIMER_REAL)
-		return -EINVAL; /* ITIMER_VIRTUAL/PROF: not yet */
+	if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF)
+		return -EINVAL;
 	memset(&nv, 0, sizeof(nv));
 	if (args->a[1] && copy_from_user(t, &nv, args->a[1], sizeof(nv)))
 		return -EFAULT;
 	if (nv.value.tv_sec < 0 || nv.value.tv_usec < 0 || nv.value.tv_usec >= 1000000 ||
 	    nv.interval.tv_sec < 0 || nv.interval.tv_usec < 0 || nv.interval.tv_usec >= 1000000)
 		return -EINVAL;
+	if (which != ITIMER_REAL) {
+		uint64_t oval, oiv;
+		pthread_mutex_lock(&kernel.lock);
+		itimer_cpu_set(t->tg, which, (uint64_t)ns_of_tv(&nv.value),
+			       (uint64_t)ns_of_tv(&nv.interval), &oval, &oiv);
+		pthread_mutex_unlock(&kernel.lock);
+		ov.value = tv_of(oval);
+		ov.interval = tv_of(oiv);
+		if (args->a[2] && copy_to_user(t, args->a[2], &ov, sizeof(ov)))
+			return -EFAULT;
+		return 0;
+	}
 	pthread_mutex_lock(&kernel.lock);
 	get_real_timer(t, &ov);
 	int64_t v = ns_of_tv(&nv.value);

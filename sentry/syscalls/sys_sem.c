@@ -4,7 +4,11 @@
  * A set's operations apply all at once or not at all (Linux's semop); a
  * blocked semop sleeps on the set and is woken by every change, by IPC_RMID
  * (EIDRM) and by a signal for the task (EINTR: semop is never restarted).
- * SEM_UNDO is accepted but nothing is undone at exit yet.
+ * SEM_UNDO keeps, per set and process, the adjustment that undoes the
+ * process's operations; sem_exit_undo applies it when the process exits
+ * (Linux's exit_sem). SETVAL/SETALL clear the adjustments they override.
+ * Processes do not share adjustments (CLONE_SYSVSEM without CLONE_THREAD
+ * is not modelled); threads of a process do.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,7 +27,15 @@
 #define SEMOPM_ 500
 #define SEMVMX_ 32767
 
+/* One process's adjustments for one set. */
+struct sem_undo {
+	int tgid;
+	int32_t *adj; /* nsems entries */
+	struct sem_undo *next;
+};
+
 struct sem_set {
+	struct sem_undo *undos;
 	int id;
 	int nsems;
 	uint16_t *vals;
@@ -45,6 +57,94 @@ static struct sem_set *set_by_id(int id)
 		return NULL;
 	struct sem_set *s = sets[id % SEM_MAX_SETS];
 	return s && s->id == id && !s->removed ? s : NULL;
+}
+
+static void free_undos(struct sem_set *s)
+{
+	while (s->undos) {
+		struct sem_undo *u = s->undos;
+		s->undos = u->next;
+		free(u->adj);
+		free(u);
+	}
+}
+
+static void set_free(struct sem_set *s)
+{
+	free_undos(s);
+	pthread_cond_destroy(&s->cond);
+	free(s->vals);
+	free(s->pids);
+	free(s);
+}
+
+/* tgid's adjustments in s, created (zeroed) if asked. sem_lock held. */
+static struct sem_undo *undo_find(struct sem_set *s, int tgid, bool create)
+{
+	struct sem_undo *u;
+
+	for (u = s->undos; u; u = u->next)
+		if (u->tgid == tgid)
+			return u;
+	if (!create)
+		return NULL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->adj = calloc((size_t)s->nsems, sizeof(*u->adj));
+	if (!u->adj) {
+		free(u);
+		return NULL;
+	}
+	u->tgid = tgid;
+	u->next = s->undos;
+	s->undos = u;
+	return u;
+}
+
+/* SETVAL (num >= 0) or SETALL (num < 0): the adjustments go. sem_lock held. */
+static void undo_clear(struct sem_set *s, int num)
+{
+	for (struct sem_undo *u = s->undos; u; u = u->next) {
+		if (num >= 0)
+			u->adj[num] = 0;
+		else
+			memset(u->adj, 0, (size_t)s->nsems * sizeof(*u->adj));
+	}
+}
+
+/*
+ * Process tgid has exited: apply its adjustments to every set, each value
+ * clamped to 0..SEMVMX as Linux's exit_sem, and wake the sets' sleepers.
+ * Called with kernel.lock held (kernel.lock before sem_lock).
+ */
+void sem_exit_undo(int tgid)
+{
+	pthread_mutex_lock(&sem_lock);
+	for (int i = 0; i < SEM_MAX_SETS; i++) {
+		struct sem_set *s = sets[i];
+		if (!s)
+			continue;
+		for (struct sem_undo **pp = &s->undos; *pp; pp = &(*pp)->next) {
+			struct sem_undo *u = *pp;
+			if (u->tgid != tgid)
+				continue;
+			for (int n = 0; n < s->nsems; n++) {
+				if (!u->adj[n])
+					continue;
+				int v = s->vals[n] + u->adj[n];
+				s->vals[n] = (uint16_t)(v < 0 ? 0 : v > SEMVMX_ ? SEMVMX_ : v);
+				s->pids[n] = tgid;
+			}
+			s->otime = time(NULL);
+			*pp = u->next;
+			free(u->adj);
+			free(u);
+			pthread_cond_broadcast(&s->cond);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sem_lock);
 }
 
 SYSCALL_DEFINE(semget)
@@ -105,7 +205,7 @@ SYSCALL_DEFINE(semget)
 	}
 	sem_seq = (sem_seq + 1) % 32768;
 	s->id = sem_seq * SEM_MAX_SETS + slot;
-		s->nsems = nsems;
+	s->nsems = nsems;
 	ipc_perm_init(&s->perm, t, key, flags);
 	s->ctime = time(NULL);
 	pthread_cond_init(&s->cond, NULL);
@@ -229,10 +329,32 @@ static long do_semop(struct task *t, int id, uint64_t usops, unsigned nsops, uin
 			break;
 		}
 	}
+	struct sem_undo *u = NULL;
+	if (r == 0 && s) {
+		bool undo = false;
+		for (unsigned i = 0; i < nsops; i++)
+			undo |= (ops[i].flg & SEM_UNDO) && ops[i].op;
+		if (undo && !(u = undo_find(s, t->tg->tgid, true)))
+			r = -ENOMEM;
+		/* Each adjustment must stay within -(SEMVMX+1)..SEMVMX (SEMAEM). */
+		for (unsigned i = 0; u && r == 0 && i < nsops; i++) {
+			if (!(ops[i].flg & SEM_UNDO))
+				continue;
+			int32_t a = u->adj[ops[i].num];
+			for (unsigned j = 0; j < i; j++)
+				if ((ops[j].flg & SEM_UNDO) && ops[j].num == ops[i].num)
+					a -= ops[j].op;
+			a -= ops[i].op;
+			if (a < -SEMVMX_ - 1 || a > SEMVMX_)
+				r = -ERANGE;
+		}
+	}
 	if (r == 0 && s) {
 		for (unsigned i = 0; i < nsops; i++) {
 			s->vals[ops[i].num] = (uint16_t)(s->vals[ops[i].num] + ops[i].op);
 			s->pids[ops[i].num] = t->tg->tgid;
+			if (u && (ops[i].flg & SEM_UNDO))
+				u->adj[ops[i].num] -= ops[i].op;
 		}
 		s->otime = time(NULL);
 		pthread_cond_broadcast(&s->cond);
@@ -294,8 +416,10 @@ SYSCALL_DEFINE(semctl)
 			r = -EACCES;
 			break;
 		}
-		r = cmd == GETVAL ? s->vals[num] : cmd == GETPID ? s->pids[num]
-				: cmd == GETNCNT ? s->waiters_n : s->waiters_z;
+		r = cmd == GETVAL    ? s->vals[num]
+		    : cmd == GETPID  ? s->pids[num]
+		    : cmd == GETNCNT ? s->waiters_n
+				     : s->waiters_z;
 		break;
 	case SETVAL: {
 		int v = (int)arg;
@@ -308,6 +432,7 @@ SYSCALL_DEFINE(semctl)
 			break;
 		}
 		s->vals[num] = (uint16_t)v;
+		undo_clear(s, num);
 		s->pids[num] = t->tg->tgid;
 		s->ctime = time(NULL);
 		pthread_cond_broadcast(&s->cond);
@@ -342,6 +467,7 @@ SYSCALL_DEFINE(semctl)
 				r = -ERANGE;
 		if (r == 0) {
 			memcpy(s->vals, all, (size_t)s->nsems * sizeof(*all));
+			undo_clear(s, -1);
 			for (int i = 0; i < s->nsems; i++)
 				s->pids[i] = t->tg->tgid;
 			s->ctime = time(NULL);
@@ -355,7 +481,8 @@ SYSCALL_DEFINE(semctl)
 		}
 		memset(&ds, 0, sizeof(ds));
 		ds.key = s->perm.key;
-		ds.uid = s->perm.uid, ds.gid = s->perm.gid, ds.cuid = s->perm.cuid, ds.cgid = s->perm.cgid;
+		ds.uid = s->perm.uid, ds.gid = s->perm.gid, ds.cuid = s->perm.cuid,
+		ds.cgid = s->perm.cgid;
 		ds.mode = s->perm.mode;
 		ds.seq = (uint16_t)(s->id / SEM_MAX_SETS);
 		ds.otime = s->otime;
@@ -385,12 +512,9 @@ SYSCALL_DEFINE(semctl)
 			s->removed = true;
 			sets[s->id % SEM_MAX_SETS] = NULL;
 			pthread_cond_broadcast(&s->cond);
-			if (s->waiters_n + s->waiters_z == 0) {
-				pthread_cond_destroy(&s->cond);
-				free(s->vals);
-				free(s->pids);
-				free(s);
-			}
+			free_undos(s);
+			if (s->waiters_n + s->waiters_z == 0)
+				set_free(s);
 		}
 		break;
 	default:

@@ -270,3 +270,17 @@ SYSCALL_DEFINE(pause)
 	task_sleep(t, -1);
 	return -ERESTARTNOHAND;
 }
+
+/* Resume a call that was stopped by a signal with -ERESTART_RESTARTBLOCK;
+ * with nothing to resume (or after a handler ran), EINTR as Linux's
+ * do_no_restart_syscall. */
+SYSCALL_DEFINE(restart_syscall)
+{
+	long (*fn)(struct task *) = t->restart.fn;
+
+	(void)args;
+	if (!fn)
+		return -EINTR;
+	t->restart.fn = NULL;
+	return fn(t);
+}

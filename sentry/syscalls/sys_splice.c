@@ -2,12 +2,16 @@
  * sendfile, copy_file_range and splice: data moved between two open files
  * inside the sentry (through a buffer, not zero-copy), with each call's own
  * rules about offsets and file kinds; tee copies between pipes without
- * consuming. vmsplice is not served yet.
+ * consuming. vmsplice copies between application memory and a pipe.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+
+#include "kernel/kernel_impl.h"
+#include "mm/mm.h"
 
 #include "syscalls/sys_fs.h"
 
@@ -108,8 +112,8 @@ static long copy_at_user_offsets(struct task *t, struct file *in, uint64_t uin, 
 		return 0;
 	r = copy_between(in, uin ? &ioff : NULL, out, uout ? &ooff : NULL,
 			 len > SYS_MAX_RW ? SYS_MAX_RW : len);
-	if (r >= 0 && ((uin && copy_to_user(t, uin, &ioff, 8)) ||
-		       (uout && copy_to_user(t, uout, &ooff, 8))))
+	if (r >= 0 &&
+	    ((uin && copy_to_user(t, uin, &ioff, 8)) || (uout && copy_to_user(t, uout, &ooff, 8))))
 		r = -EFAULT;
 	return r;
 }
@@ -185,5 +189,136 @@ SYSCALL_DEFINE(tee)
 		     args->a[3] & 2 /* SPLICE_F_NONBLOCK */);
 	file_put(in);
 	file_put(out);
+	return r;
+}
+
+#define UIO_MAXIOV_ 1024
+#define SPLICE_F_NONBLOCK_ 2
+
+struct vm_iovec {
+	uint64_t base, len;
+};
+
+/*
+ * vmsplice(2) by copying (SPLICE_F_GIFT has nothing to give): on a pipe's
+ * write end the iovecs' bytes go into the pipe, at most one pipe capacity
+ * per call (Linux fills what fits after waiting for room, so a call never
+ * moves more); on a read end the pipe's bytes go to the iovecs, as readv.
+ * SPLICE_F_NONBLOCK is an EAGAIN when the pipe is not ready (looked at
+ * first through its poll); otherwise the pipe end's own blocking applies.
+ */
+SYSCALL_DEFINE(vmsplice)
+{
+	uint64_t uiov = args->a[1], nr = args->a[2];
+	unsigned flags = (unsigned)args->a[3];
+	struct vm_iovec *iov = NULL;
+	char *buf = NULL;
+	struct file *f;
+	uint64_t total = 0;
+	long r;
+
+	if (flags & ~0xfU)
+		return -EINVAL;
+	f = sys_fget(t, (int)args->a[0]);
+	if (!f)
+		return -EBADF;
+	bool to_pipe = writable(f);
+	if (!S_ISFIFO(f->inode->mode) || (!to_pipe && !readable(f))) {
+		r = -EBADF;
+		goto out;
+	}
+	if (nr > UIO_MAXIOV_) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (!nr) {
+		r = 0;
+		goto out;
+	}
+	iov = calloc(nr, sizeof(*iov));
+	if (!iov) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (copy_from_user(t, iov, uiov, nr * sizeof(*iov))) {
+		r = -EFAULT;
+		goto out;
+	}
+	for (uint64_t i = 0; i < nr; i++) {
+		if ((int64_t)iov[i].len < 0) {
+			r = -EINVAL;
+			goto out;
+		}
+		/* import_iovec: the total is cut at MAX_RW_COUNT. */
+		uint64_t room = (uint64_t)SYS_MAX_RW - total;
+		if (iov[i].len > room)
+			iov[i].len = room;
+		total += iov[i].len;
+	}
+	if (!total) {
+		r = 0;
+		goto out;
+	}
+	if (to_pipe) {
+		long cap = pipe_fcntl(f, F_GETPIPE_SZ, 0);
+		if (cap > 0 && total > (uint64_t)cap)
+			total = (uint64_t)cap;
+	} else if (total > COPY_CHUNK * 16) {
+		total = COPY_CHUNK * 16;
+	}
+	if ((flags & SPLICE_F_NONBLOCK_) && f->ops && f->ops->poll) {
+		unsigned want = to_pipe ? POLLOUT : POLLIN;
+		unsigned ev = f->ops->poll(f, want | POLLHUP | POLLERR);
+		if (!(ev & (want | POLLHUP | POLLERR))) {
+			r = -EAGAIN;
+			goto out;
+		}
+	}
+	buf = malloc(total);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (to_pipe) {
+		/* Gather; a fault ends the data there (EFAULT if none). */
+		uint64_t got = 0;
+		for (uint64_t i = 0; i < nr && got < total; i++) {
+			size_t n = iov[i].len < total - got ? iov[i].len : total - got;
+			ssize_t k = n ? mm_read_partial(t->mm, buf + got, iov[i].base, n) : 0;
+			if (k > 0)
+				got += (uint64_t)k;
+			if (k < 0 || (size_t)k < n)
+				break;
+		}
+		r = got ? vfs_write(f, buf, got) : -EFAULT;
+		if (r == -EPIPE) { /* wait_for_space: no readers */
+			pthread_mutex_lock(&kernel.lock);
+			signal_send_task(t, SIGPIPE);
+			pthread_mutex_unlock(&kernel.lock);
+		}
+	} else {
+		ssize_t n = vfs_read(f, buf, total);
+		r = n;
+		/* Scatter what was read; a fault loses the rest (it has left
+		 * the pipe), and the call reports what reached memory. */
+		if (n > 0) {
+			uint64_t put = 0;
+			for (uint64_t i = 0; i < nr && put < (uint64_t)n; i++) {
+				size_t k =
+				    iov[i].len < (uint64_t)n - put ? iov[i].len : (uint64_t)n - put;
+				ssize_t w =
+				    k ? mm_write_partial(t->mm, iov[i].base, buf + put, k) : 0;
+				if (w > 0)
+					put += (uint64_t)w;
+				if (w < 0 || (size_t)w < k)
+					break;
+			}
+			r = put ? (long)put : -EFAULT;
+		}
+	}
+out:
+	free(buf);
+	free(iov);
+	file_put(f);
 	return r;
 }

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "kernel/kernel_impl.h"
+#include "kernel/posix_timer.h"
 #include "mm/mm.h"
 #include "syscalls/syscalls.h"
 
@@ -36,28 +37,55 @@ static bool clock_valid(clockid_t c)
 	}
 }
 
-/* The application's clocks. CPU-time clocks are the host's for the
- * application's own host thread or process, as the platform reports them. */
-static int read_clock(struct task *t, clockid_t c, struct timespec *ts)
+static bool is_cpu_clock(clockid_t c)
 {
+	return c < 0 || c == CLOCK_PROCESS_CPUTIME_ID || c == CLOCK_THREAD_CPUTIME_ID;
+}
+
+/* A CPU-time clock (CLOCK_*_CPUTIME_ID or a clock_getcpuclockid /
+ * pthread_getcpuclockid one) in ns: the host's CPU clocks of the stub
+ * process (a thread's is its process's), plus what earlier images used. */
+static int read_cpu_clock(struct task *t, clockid_t c, int64_t *now)
+{
+	int kind, tgid, r;
+	bool thread;
+
+	pthread_mutex_lock(&kernel.lock);
+	r = cpu_clock_decode(t, c, &kind, &tgid, &thread);
+	if (r == 0)
+		r = cpu_clock_now(t->tg, kind, tgid, now) < 0 ? -EINVAL : 0;
+	pthread_mutex_unlock(&kernel.lock);
+	return r;
+}
+
+/* The application's clocks, in ns. */
+static int read_clock_ns(struct task *t, clockid_t c, int64_t *now)
+{
+	struct timespec ts;
+
+	if (is_cpu_clock(c))
+		return read_cpu_clock(t, c, now);
 	if (!clock_valid(c))
 		return -EINVAL;
-	if ((c == CLOCK_PROCESS_CPUTIME_ID || c == CLOCK_THREAD_CPUTIME_ID) && t->pthr &&
-	    platform->cpu_time) {
-		uint64_t u, s;
-		int r = platform->cpu_time(t->pthr, c == CLOCK_PROCESS_CPUTIME_ID, &u, &s);
-		if (r < 0)
-			return r;
-		ts->tv_sec = (time_t)((u + s) / 1000000000ULL);
-		ts->tv_nsec = (long)((u + s) % 1000000000ULL);
-		return 0;
-	}
 	if (c == CLOCK_REALTIME_ALARM)
 		c = CLOCK_REALTIME;
 	if (c == CLOCK_BOOTTIME_ALARM)
 		c = CLOCK_BOOTTIME;
-	if (clock_gettime(c, ts) < 0)
+	if (clock_gettime(c, &ts) < 0)
 		return -errno;
+	*now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return 0;
+}
+
+static int read_clock(struct task *t, clockid_t c, struct timespec *ts)
+{
+	int64_t now;
+	int r = read_clock_ns(t, c, &now);
+
+	if (r < 0)
+		return r;
+	ts->tv_sec = (time_t)(now / 1000000000LL);
+	ts->tv_nsec = (long)(now % 1000000000LL);
 	return 0;
 }
 
@@ -76,12 +104,21 @@ SYSCALL_DEFINE(clock_getres)
 	struct timespec ts;
 	clockid_t c = (clockid_t)args->a[0];
 
+	if (is_cpu_clock(c)) {
+		int64_t now;
+		int r = read_cpu_clock(t, c, &now);
+		if (r < 0)
+			return r;
+		struct guest_timespec g = {0, 1}; /* as Linux's CPU clocks */
+		return args->a[1] ? copy_to_user(t, args->a[1], &g, sizeof(g)) : 0;
+	}
 	if (!clock_valid(c))
 		return -EINVAL;
 	if (!args->a[1])
 		return 0;
-	clock_getres(c == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME
-			     : c == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME : c,
+	clock_getres(c == CLOCK_REALTIME_ALARM	 ? CLOCK_REALTIME
+		     : c == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME
+						 : c,
 		     &ts);
 	struct guest_timespec g = {ts.tv_sec, ts.tv_nsec};
 	return copy_to_user(t, args->a[1], &g, sizeof(g));
@@ -114,45 +151,108 @@ SYSCALL_DEFINE(time)
 	return now;
 }
 
-/* Sleep on the host clock; a signal for the task ends it with EINTR. */
+static long sleep_restart(struct task *t);
+
+/* How often a sleep on a CPU-time clock looks at it: the host cannot wake
+ * us when a process has used so much CPU. */
+#define CPU_SLEEP_POLL_NS 4000000LL
+
+/*
+ * Sleep until clock c reaches the absolute deadline (ns). 0 when it
+ * passes; -EINTR as soon as the task has a signal to take or its process
+ * is stopped (Linux's sleeps end at a stop too, and resume after SIGCONT
+ * through restart_syscall).
+ */
+static int sleep_until(struct task *t, clockid_t c, int64_t deadline)
+{
+	bool cpu = is_cpu_clock(c);
+
+	for (;;) {
+		int64_t now;
+		if (task_has_pending_signal(t) || t->tg->stopped)
+			return -EINTR;
+		int r = read_clock_ns(t, c, &now);
+		if (r < 0)
+			return r;
+		if (now >= deadline)
+			return 0;
+		/* task_interrupt's host signal ends the host sleep at once; the
+		 * slice covers an interruption that came just before it. */
+		if (cpu) {
+			struct timespec ts = {0, CPU_SLEEP_POLL_NS};
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		int64_t until = deadline - now > 20000000LL ? now + 20000000LL : deadline;
+		struct timespec ts = {until / 1000000000LL, until % 1000000000LL};
+		clock_nanosleep(c, TIMER_ABSTIME, &ts, NULL);
+	}
+}
+
+/* A relative sleep was interrupted: rem gets what is left, and the call
+ * resumes through restart_syscall unless a handler runs (then EINTR). */
+static long sleep_interrupted(struct task *t, clockid_t c, int64_t deadline, uint64_t rem_addr)
+{
+	if (rem_addr) {
+		int64_t left = 0;
+		if (read_clock_ns(t, c, &left) == 0)
+			left = deadline - left;
+		if (left < 0)
+			left = 0;
+		struct guest_timespec g = {left / 1000000000LL, left % 1000000000LL};
+		if (copy_to_user(t, rem_addr, &g, sizeof(g)))
+			return -EFAULT;
+	}
+	t->restart.deadline = deadline;
+	t->restart.clock = c;
+	t->restart.arg[0] = rem_addr;
+	t->restart.fn = sleep_restart;
+	return -ERESTART_RESTARTBLOCK;
+}
+
+/* restart_syscall of nanosleep / relative clock_nanosleep (Linux's
+ * hrtimer_nanosleep_restart: the same absolute expiry). */
+static long sleep_restart(struct task *t)
+{
+	clockid_t c = t->restart.clock;
+	int64_t deadline = t->restart.deadline;
+	uint64_t rem_addr = t->restart.arg[0];
+
+	int r = sleep_until(t, c, deadline);
+	if (r != -EINTR)
+		return r;
+	return sleep_interrupted(t, c, deadline, rem_addr);
+}
+
+/* nanosleep / clock_nanosleep on a host clock. An absolute sleep is
+ * restarted as it was (ERESTARTNOHAND); a relative one through
+ * restart_syscall with the time left. */
 static long do_sleep(struct task *t, clockid_t c, int flags, uint64_t req_addr, uint64_t rem_addr)
 {
 	struct guest_timespec g;
-	struct timespec req, rem;
-	int r;
+	int64_t deadline;
 
 	if (copy_from_user(t, &g, req_addr, sizeof(g)))
 		return -EFAULT;
 	if (g.tv_nsec < 0 || g.tv_nsec >= 1000000000 || g.tv_sec < 0)
 		return -EINVAL;
-	req.tv_sec = g.tv_sec;
-	req.tv_nsec = g.tv_nsec;
-	for (;;) {
-		if (task_has_pending_signal(t)) {
-			r = EINTR;
-			rem = req;
-			break;
-		}
-		r = clock_nanosleep(c, flags, &req, &rem);
-		if (r != EINTR)
-			break;
-		/* Interrupted by something that is not for the application: go on. */
-		if (task_has_pending_signal(t))
-			break;
-		if (!(flags & TIMER_ABSTIME))
-			req = rem;
+	const int64_t max_sec = INT64_MAX / 1000000000LL / 4;
+	int64_t ns =
+	    g.tv_sec > max_sec ? max_sec * 1000000000LL : g.tv_sec * 1000000000LL + g.tv_nsec;
+	if (flags & TIMER_ABSTIME) {
+		deadline = ns;
+	} else {
+		int r = read_clock_ns(t, c, &deadline);
+		if (r < 0)
+			return r;
+		deadline += ns;
 	}
-	if (r == 0)
-		return 0;
-	if (r != EINTR)
-		return -r;
-	if (rem_addr && !(flags & TIMER_ABSTIME)) {
-		g.tv_sec = rem.tv_sec;
-		g.tv_nsec = rem.tv_nsec;
-		if (copy_to_user(t, rem_addr, &g, sizeof(g)))
-			return -EFAULT;
-	}
-	return -EINTR;
+	int r = sleep_until(t, c, deadline);
+	if (r != -EINTR)
+		return r;
+	if (flags & TIMER_ABSTIME)
+		return -ERESTARTNOHAND;
+	return sleep_interrupted(t, c, deadline, rem_addr);
 }
 
 SYSCALL_DEFINE(nanosleep)
@@ -165,19 +265,26 @@ SYSCALL_DEFINE(clock_nanosleep)
 	clockid_t c = (clockid_t)args->a[0];
 	int flags = (int)args->a[1];
 
-	if (c == CLOCK_THREAD_CPUTIME_ID)
+	if (flags & ~TIMER_ABSTIME)
 		return -EINVAL;
+	if (is_cpu_clock(c)) {
+		/* Linux: a thread's own CPU clock cannot be slept on; a
+		 * process's can (here by polling it). */
+		int kind, tgid, r;
+		bool thread;
+		pthread_mutex_lock(&kernel.lock);
+		r = cpu_clock_decode(t, c, &kind, &tgid, &thread);
+		pthread_mutex_unlock(&kernel.lock);
+		if (r < 0 || thread)
+			return -EINVAL;
+		return do_sleep(t, c, flags, args->a[2], args->a[3]);
+	}
 	if (!clock_valid(c) || c == CLOCK_MONOTONIC_RAW || c == CLOCK_REALTIME_COARSE ||
 	    c == CLOCK_MONOTONIC_COARSE)
 		return -EINVAL;
-	if (flags & ~TIMER_ABSTIME)
-		return -EINVAL;
-	if (c == CLOCK_PROCESS_CPUTIME_ID)
-		return -ENOTSUP;
 	if (c == CLOCK_REALTIME_ALARM)
 		c = CLOCK_REALTIME;
 	if (c == CLOCK_BOOTTIME_ALARM)
 		c = CLOCK_BOOTTIME;
-	long r = do_sleep(t, c, flags, args->a[2], args->a[3]);
-	return r;
+	return do_sleep(t, c, flags, args->a[2], args->a[3]);
 }

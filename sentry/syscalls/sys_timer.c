@@ -55,9 +55,10 @@ SYSCALL_DEFINE(timer_create)
 	struct posix_timer *pt;
 	int32_t id = 0;
 
-	if (c != CLOCK_REALTIME && c != CLOCK_MONOTONIC && c != CLOCK_BOOTTIME &&
+	bool cpu = c < 0 || c == CLOCK_PROCESS_CPUTIME_ID || c == CLOCK_THREAD_CPUTIME_ID;
+	if (!cpu && c != CLOCK_REALTIME && c != CLOCK_MONOTONIC && c != CLOCK_BOOTTIME &&
 	    c != CLOCK_REALTIME_ALARM && c != CLOCK_BOOTTIME_ALARM && c != CLOCK_TAI)
-		return -EINVAL; /* CPU-time clocks: not yet */
+		return -EINVAL;
 	if (args->a[1]) {
 		if (copy_from_user(t, &ev, args->a[1], sizeof(ev)))
 			return -EFAULT;
@@ -70,6 +71,16 @@ SYSCALL_DEFINE(timer_create)
 	if (!pt)
 		return -ENOMEM;
 	pthread_mutex_lock(&kernel.lock);
+	pt->cpu_kind = -1;
+	if (cpu) {
+		bool thread;
+		int r = cpu_clock_decode(t, c, &pt->cpu_kind, &pt->cpu_tgid, &thread);
+		if (r < 0) {
+			pthread_mutex_unlock(&kernel.lock);
+			free(pt);
+			return r;
+		}
+	}
 	if (ev.notify == 4) {
 		struct task *x = task_lookup(ev.tid);
 		if (!x || x->tg != t->tg) {
@@ -108,10 +119,25 @@ SYSCALL_DEFINE(timer_create)
 	return 0;
 }
 
-/* kernel.lock held */
-static void current_value(struct posix_timer *pt, struct guest_itimerspec *out)
+/* Now on the timer's clock: CLOCK_MONOTONIC, where deadlines of the wall
+ * clocks are kept, or its CPU clock. kernel.lock held. */
+static int timer_now(struct thread_group *tg, struct posix_timer *pt, int64_t *now)
 {
-	int64_t left = pt->deadline ? pt->deadline - itimer_now() : 0;
+	if (pt->cpu_kind < 0) {
+		*now = itimer_now();
+		return 0;
+	}
+	return cpu_clock_now(tg, pt->cpu_kind, pt->cpu_tgid, now);
+}
+
+/* kernel.lock held */
+static void current_value(struct thread_group *tg, struct posix_timer *pt,
+			  struct guest_itimerspec *out)
+{
+	int64_t now = 0;
+	if (pt->deadline && timer_now(tg, pt, &now) < 0)
+		now = pt->deadline; /* its process is gone: it will not fire */
+	int64_t left = pt->deadline ? pt->deadline - now : 0;
 	if (pt->deadline && left <= 0)
 		left = 1;
 	out->vsec = left / 1000000000LL;
@@ -131,23 +157,30 @@ SYSCALL_DEFINE(timer_settime)
 		return -EINVAL;
 	if (copy_from_user(t, &nv, args->a[2], sizeof(nv)))
 		return -EFAULT;
-	if (nv.vsec < 0 || nv.vnsec < 0 || nv.vnsec >= 1000000000 || nv.isec < 0 ||
-	    nv.insec < 0 || nv.insec >= 1000000000)
+	if (nv.vsec < 0 || nv.vnsec < 0 || nv.vnsec >= 1000000000 || nv.isec < 0 || nv.insec < 0 ||
+	    nv.insec >= 1000000000)
 		return -EINVAL;
 	int64_t v = nv.vsec > max_sec ? max_sec * 1000000000LL : nv.vsec * 1000000000LL + nv.vnsec;
-	int64_t iv =
-		nv.isec > max_sec ? max_sec * 1000000000LL : nv.isec * 1000000000LL + nv.insec;
+	int64_t iv = nv.isec > max_sec ? max_sec * 1000000000LL : nv.isec * 1000000000LL + nv.insec;
 	pthread_mutex_lock(&kernel.lock);
 	pt = find(t->tg, id);
 	if (!pt) {
 		pthread_mutex_unlock(&kernel.lock);
 		return -EINVAL;
 	}
-	current_value(pt, &ov);
+	current_value(t->tg, pt, &ov);
 	if (!v) {
 		pt->deadline = 0;
+	} else if (pt->cpu_kind >= 0) {
+		int64_t now;
+		if (timer_now(t->tg, pt, &now) < 0) {
+			pthread_mutex_unlock(&kernel.lock);
+			return -ESRCH;
+		}
+		int64_t d = (flags & TIMER_ABSTIME) ? v : now + v;
+		pt->deadline = d > 0 ? d : 1;
 	} else {
-		clockid_t base = pt->clock == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME
+		clockid_t base = pt->clock == CLOCK_REALTIME_ALARM   ? CLOCK_REALTIME
 				 : pt->clock == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME
 								     : pt->clock;
 		int64_t rel = (flags & TIMER_ABSTIME) ? v - clock_ns(base) : v;
@@ -170,7 +203,7 @@ SYSCALL_DEFINE(timer_gettime)
 	pthread_mutex_lock(&kernel.lock);
 	pt = find(t->tg, (int)args->a[0]);
 	if (pt)
-		current_value(pt, &cur);
+		current_value(t->tg, pt, &cur);
 	pthread_mutex_unlock(&kernel.lock);
 	if (!pt)
 		return -EINVAL;

@@ -23,6 +23,30 @@ static int mount_tmpfs(const char *path, const char *source)
 	return err;
 }
 
+/* A volume: a goferfs (read-only unless rw) at its sandbox path. The mount
+ * point is created when missing: in the overlay's memory under the default
+ * root, on the host under a --rw root. */
+static int mount_volume(const struct vfs_volume *v)
+{
+	int err = 0;
+	struct superblock *sb = goferfs_new(v->gofer, v->rw, &err);
+	if (!sb)
+		return err ? err : -ENOMEM;
+	err = vfs_mount_at(v->path, sb, v->source, MNT_NODEV | (v->rw ? 0 : MNT_RDONLY));
+	sb_put(sb);
+	return err;
+}
+
+/* Number of components in an absolute path ("/a//b/" is 2). */
+static int path_depth(const char *p)
+{
+	int n = 0;
+	for (; *p; p++)
+		if (*p != '/' && (p[1] == '/' || p[1] == '\0'))
+			n++;
+	return n;
+}
+
 int vfs_boot(const struct vfs_boot_config *cfg)
 {
 	int err = 0;
@@ -75,6 +99,25 @@ int vfs_boot(const struct vfs_boot_config *cfg)
 			log_err("vfs: %s: %s", mounts[i].name, strerror(-err));
 			return err;
 		}
+	}
+	/* Volumes by depth of their mount point (stable: same depth in the order
+	 * given), so /a is mounted before /a/b, which then lands inside it. */
+	for (int depth = 0; depth <= VFS_PATH_MAX / 2; depth++) {
+		bool deeper = false;
+		for (int i = 0; i < cfg->nvolumes; i++) {
+			const struct vfs_volume *v = &cfg->volumes[i];
+			int d = path_depth(v->path);
+			deeper |= d > depth;
+			if (d != depth)
+				continue;
+			if ((err = mount_volume(v)) < 0) {
+				log_err("vfs: volume %s at %s: %s", v->source, v->path,
+					strerror(-err));
+				return err;
+			}
+		}
+		if (!deeper)
+			break;
 	}
 	if (cfg->cwd && cfg->cwd[0]) {
 		struct path p;

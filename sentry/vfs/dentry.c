@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fs/fsnotify.h"
 #include "vfs/vfs_internal.h"
 
 pthread_rwlock_t vfs_tree_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -38,6 +39,7 @@ struct dentry *d_alloc(struct dentry *parent, const char *name)
 static struct dentry *d_free(struct dentry *d)
 {
 	struct dentry *p = d->parent;
+	fsnotify_d_free(d); /* an unlinked name's last reference: IN_DELETE_SELF */
 	if (d->inode)
 		inode_put(d->inode);
 	pthread_mutex_destroy(&d->lock);
@@ -286,7 +288,7 @@ int vfs_mknode_locked(struct dentry *dir, const char *name, int kind, uint32_t m
 		return -ENOENT;
 	struct dentry *ex = d_lookup_locked(dir, name, &err);
 	if (ex) {
-		dput(ex);
+		dput_locked_parent(dir, ex); /* dir->lock is held: not dput */
 		return -EEXIST;
 	}
 	if (err != -ENOENT)
@@ -319,6 +321,7 @@ int vfs_mknode_locked(struct dentry *dir, const char *name, int kind, uint32_t m
 		return err;
 	}
 	d_add_locked(dir, child);
+	fsnotify_create(dir, child);
 	if (out)
 		*out = child;
 	else
@@ -390,6 +393,7 @@ int vfs_remove_locked(struct dentry *dir, struct dentry *victim, bool isdir)
 	int err = op(dir, victim);
 	if (err == 0) {
 		d_drop_locked(dir, victim);
+		fsnotify_remove(dir, victim, isdir);
 		if (isdir)
 			victim->flags |= D_DEAD;
 	}
@@ -455,6 +459,7 @@ int vfs_link_locked(struct dentry *old, struct dentry *dir, const char *name)
 	}
 	d_add_locked(dir, child);
 	dput_locked_parent(dir, child);
+	fsnotify_link(dir, old->inode, name);
 	if (ifl & I_LINKABLE)
 		atomic_fetch_and(&old->inode->iflags, ~(unsigned)I_LINKABLE);
 	return 0;
@@ -465,9 +470,10 @@ int vfs_setattr_d(struct dentry *d, const struct iattr *ia)
 	struct inode *i = d->inode;
 	if (d->sb->flags & SB_RDONLY)
 		return -EROFS;
-	if (i->iops && i->iops->setattr)
-		return i->iops->setattr(d, ia);
-	return generic_setattr(i, ia);
+	int err = i->iops && i->iops->setattr ? i->iops->setattr(d, ia) : generic_setattr(i, ia);
+	if (err == 0)
+		fsnotify_change(d, ia->valid);
+	return err;
 }
 
 int vfs_getattr_d(struct dentry *d, struct kstat *st)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/lock.h"
 #include "kernel/task.h"
 #include "vfs/vfs_internal.h"
 
@@ -99,8 +100,10 @@ void fdtable_put(struct fdtable *fdt)
 	if (!fdt || atomic_fetch_sub(&fdt->refs, 1) != 1)
 		return;
 	for (int i = 0; i < fdt->size; i++)
-		if (fdt->files[i])
+		if (fdt->files[i]) {
+			locks_remove_posix(fdt, fdt->files[i]); /* exit: POSIX locks go */
 			file_put(fdt->files[i]);
+		}
 	free(fdt->files);
 	free(fdt->cloexec);
 	pthread_mutex_destroy(&fdt->lock);
@@ -152,8 +155,10 @@ int fd_install_at(struct fdtable *fdt, int newfd, struct file *f, bool cloexec, 
 	fdt->files[newfd] = f;
 	set_ce(fdt, newfd, cloexec);
 	pthread_mutex_unlock(&fdt->lock);
-	if (old)
+	if (old) {
+		locks_remove_posix(fdt, old); /* closing any fd drops POSIX locks */
 		file_put(old);
+	}
 	return newfd;
 }
 
@@ -185,6 +190,7 @@ int fd_close(struct fdtable *fdt, int fd)
 	pthread_mutex_unlock(&fdt->lock);
 	if (!f)
 		return -EBADF;
+	locks_remove_posix(fdt, f); /* closing any fd drops POSIX locks */
 	file_put(f);
 	return 0;
 }
@@ -227,6 +233,7 @@ void fdtable_close_on_exec(struct fdtable *fdt)
 		pthread_mutex_unlock(&fdt->lock);
 		if (!f)
 			return;
+		locks_remove_posix(fdt, f);
 		file_put(f);
 	}
 }

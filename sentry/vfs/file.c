@@ -9,6 +9,8 @@
 #include <dirent.h>
 
 #include "abi/linux_stat.h"
+#include "fs/fsnotify.h"
+#include "fs/lock.h"
 #include "kernel/task.h"
 #include "vfs/vfs_internal.h"
 
@@ -73,6 +75,9 @@ void file_put(struct file *f)
 {
 	if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
 		return;
+	fsnotify_close(f);
+	locks_remove_file(f); /* OFD and flock locks of this description */
+	eventpoll_release(f); /* off every epoll interest list */
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
 	path_put(&f->path);
@@ -181,6 +186,8 @@ ssize_t vfs_read(struct file *f, void *buf, size_t n)
 	ssize_t r = f->ops->read(f, buf, n, &f->pos);
 	if (lock)
 		pthread_mutex_unlock(&f->pos_lock);
+	if (r > 0)
+		fsnotify_access(f);
 	return r;
 }
 
@@ -195,6 +202,8 @@ ssize_t vfs_write(struct file *f, const void *buf, size_t n)
 	ssize_t r = f->ops->write(f, buf, n, &f->pos);
 	if (lock)
 		pthread_mutex_unlock(&f->pos_lock);
+	if (r > 0)
+		fsnotify_modify(f);
 	return r;
 }
 
@@ -207,7 +216,10 @@ ssize_t vfs_pread(struct file *f, void *buf, size_t n, int64_t off)
 		return -EINVAL;
 	if (!pos_locked_type(f) && !S_ISCHR(f->inode->mode) && !S_ISBLK(f->inode->mode))
 		return -ESPIPE;
-	return f->ops->read(f, buf, n, &off);
+	ssize_t r = f->ops->read(f, buf, n, &off);
+	if (r > 0)
+		fsnotify_access(f);
+	return r;
 }
 
 ssize_t vfs_pwrite(struct file *f, const void *buf, size_t n, int64_t off)
@@ -219,7 +231,10 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t n, int64_t off)
 		return -EINVAL;
 	if (!pos_locked_type(f) && !S_ISCHR(f->inode->mode) && !S_ISBLK(f->inode->mode))
 		return -ESPIPE;
-	return f->ops->write(f, buf, n, &off);
+	ssize_t r = f->ops->write(f, buf, n, &off);
+	if (r > 0)
+		fsnotify_modify(f);
+	return r;
 }
 
 ssize_t file_pread(struct file *f, void *buf, size_t n, uint64_t off)
@@ -323,6 +338,8 @@ int vfs_getdents_commit(struct file *f, struct dir_context *ctx,
 	int err = f->ops->iterate(f, ctx);
 	f->pos = err == 0 && commit ? commit(ctx, start, arg) : ctx->pos;
 	pthread_mutex_unlock(&f->pos_lock);
+	if (err == 0)
+		fsnotify_access(f);
 	return err;
 }
 

@@ -11,6 +11,7 @@
 
 #include "kernel/task.h"
 #include "abi/linux_stat.h"
+#include "fs/fsnotify.h"
 #include "vfs/vfs_internal.h"
 
 struct nameidata {
@@ -550,8 +551,10 @@ int vfs_rename_locked(struct dentry *olddir, struct dentry *old, struct dentry *
 	}
 	if (exchange) {
 		err = olddir->inode->iops->rename(olddir, old, newdir, target, flags);
-		if (!err)
+		if (!err) {
+			fsnotify_rename(olddir, old, newdir, newname, target, flags);
 			d_exchange_locked(olddir, old, newdir, target);
+		}
 		goto out;
 	}
 	struct dentry *nd = target;
@@ -577,6 +580,7 @@ int vfs_rename_locked(struct dentry *olddir, struct dentry *old, struct dentry *
 	}
 	if (err)
 		goto out;
+	fsnotify_rename(olddir, old, newdir, newname, target, flags);
 	if (target)
 		d_drop_locked(newdir, target);
 	/* Move old under newdir with its new name. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fs/fsnotify.h"
 #include "kernel/task.h"
 #include "vfs/vfs_internal.h"
 
@@ -286,6 +287,8 @@ int vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t 
 	}
 do_open:
 	err = vfs_open_d(p.mnt, p.dentry, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY), out);
+	if (!err)
+		fsnotify_open(*out);
 out:
 	path_put(&p);
 	return err;

@@ -23,14 +23,26 @@ struct fs_context;
 
 struct gofer_client;
 
+/* A host directory mounted into the sandbox (--volume HOST:SANDBOX[:ro]),
+ * served by its own gofer. */
+struct vfs_volume {
+	struct gofer_client *gofer; /* connected client of the volume's gofer */
+	const char *path;    /* absolute mount point in the sandbox */
+	const char *source;  /* host directory (for /proc/mounts) */
+	bool rw;             /* writable (the gofer runs with --rw) */
+};
+
 struct vfs_boot_config {
 	struct gofer_client *gofer; /* connected client of the gofer serving the root */
 	bool overlay;        /* put a tmpfs upper layer over the gofer root */
 	bool rw;             /* gofer root writable (no overlay) */
 	const char *cwd;     /* initial working directory inside the sandbox */
+	const struct vfs_volume *volumes; /* mounted last, shallowest path first */
+	int nvolumes;
 };
 
-/* Mount the root (gofer, optionally under an overlay), /dev, /proc, /sys, /tmp. */
+/* Mount the root (gofer, optionally under an overlay), /tmp, /dev, /proc,
+ * /sys, then the volumes (mount points created when missing). */
 int vfs_boot(const struct vfs_boot_config *cfg);
 
 /* --- open files ---------------------------------------------------------- */

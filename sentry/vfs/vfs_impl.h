@@ -186,6 +186,16 @@ struct inode_operations {
 	/* O_TMPFILE: instantiate child (negative, never to be hashed) with a
 	 * new unnamed regular file of mode (nlink 0). Optional: EOPNOTSUPP. */
 	int (*tmpfile)(struct dentry *dir, struct dentry *child, uint32_t mode, struct task *t);
+	/* Extended attributes (optional; NULL: the fs stores none). get/list
+	 * return the length, or with size 0 only the length; -ERANGE if size
+	 * is too small, -ENODATA for a missing name, -EOPNOTSUPP for a
+	 * namespace the fs does not keep. flags: XATTR_CREATE/XATTR_REPLACE.
+	 * Buffers are sentry memory; the VFS checks permissions. */
+	ssize_t (*getxattr)(struct dentry *d, const char *name, void *buf, size_t size);
+	ssize_t (*listxattr)(struct dentry *d, char *buf, size_t size);
+	int (*setxattr)(struct dentry *d, const char *name, const void *value, size_t size,
+			int flags);
+	int (*removexattr)(struct dentry *d, const char *name);
 };
 
 struct inode {
@@ -397,6 +407,9 @@ struct file_operations {
 	 * Return -ENOTTY when unknown. */
 	long (*ioctl)(struct file *f, struct task *t, unsigned cmd, uint64_t arg);
 	int (*fsync)(struct file *f, bool datasync);
+	/* fallocate(2) (mode: FALLOC_FL_* as Linux; the VFS has checked the
+	 * file is open for writing). NULL: -EOPNOTSUPP. */
+	int (*fallocate)(struct file *f, int mode, int64_t off, int64_t len);
 	/* Host descriptor backing the data (for mmap / file_host_fd). */
 	int (*host_fd)(struct file *f);
 	/* Readiness for poll/epoll (POLLIN etc.); NULL = always ready. */
@@ -427,7 +440,15 @@ struct file {
 	struct inode *inode;        /* referenced */
 	const struct file_operations *ops;
 	void *priv;
+	/* fs/epoll.c: the epoll items watching this description (epoll.c's
+	 * ep_links_lock). They hold no reference: eventpoll_release() drops
+	 * them when the last reference goes, as Linux. */
+	struct ep_item *ep_links;
 };
+
+/* fs/epoll.c: remove f from every epoll interest list (file_put, at the
+ * last reference, before ->release). Cheap when f is in none. */
+void eventpoll_release(struct file *f);
 
 /* A file over a dentry (no checks): used by vfs_open_d. */
 struct file *file_alloc(struct mount *mnt, struct dentry *d, int flags);

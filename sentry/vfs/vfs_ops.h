@@ -22,4 +22,16 @@ int vfs_statfs_path(const struct path *p, struct kstatfs *st);
 int vfs_statat(struct task *t, int dirfd, const char *path, unsigned lookup_flags,
 	       struct kstat *st);
 
+/* Extended attributes (vfs/xattr.c): Linux's checks (read-only mount,
+ * trusted.* needs CAP_SYS_ADMIN, user.* only on regular files and
+ * directories, the inode's permissions), then the inode's xattr ops. name
+ * is 1..255 bytes, NUL-terminated; buffers are sentry memory. get/list
+ * return the length (size 0: only the length). */
+ssize_t vfs_getxattr(struct task *t, const struct path *p, const char *name, void *buf,
+		     size_t size);
+ssize_t vfs_listxattr(struct task *t, const struct path *p, char *buf, size_t size);
+int vfs_setxattr(struct task *t, const struct path *p, const char *name, const void *value,
+		 size_t size, int flags);
+int vfs_removexattr(struct task *t, const struct path *p, const char *name);
+
 #endif

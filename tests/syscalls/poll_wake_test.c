@@ -6,7 +6,9 @@
  * lost wake-up): a lost wake-up hangs the test until ctest's timeout fails
  * it. Children stay alive until the parent's wait is over, so their exit
  * cannot stand in for the wake-up either. Also edge-triggered re-arming,
- * EPOLLEXCLUSIVE, and poll on an epoll descriptor.
+ * EPOLLEXCLUSIVE, and poll on an epoll descriptor; epoll items do not keep
+ * their file open (the last close takes the file out of every epoll, as
+ * Linux); pidfds wake poll and epoll when the process exits.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -634,4 +637,265 @@ TEST(epoll_del_and_close_while_watched)
 	EXPECT_EQ(write(p[1], "y", 1), 1);
 	close(p[0]);
 	close(p[1]);
+}
+
+static void *close_later(void *arg)
+{
+	struct later *l = arg;
+
+	usleep((useconds_t)l->delay_ms * 1000);
+	close(l->fd);
+	return NULL;
+}
+
+TEST(epoll_watched_pipe_write_end_closed_reader_sees_hup)
+{
+	int p[2], epr = (int)EXPECT_SYS(epoll_create1(0));
+	int epw = (int)EXPECT_SYS(epoll_create1(0));
+	struct epoll_event ev = {EPOLLIN, {.u64 = 1}}, out;
+	pthread_t th;
+	char c;
+
+	EXPECT_SYS(pipe(p));
+	EXPECT_SYS(epoll_ctl(epr, EPOLL_CTL_ADD, p[0], &ev));
+	/* The write end is watched by an epoll: that must not keep it open. */
+	ev.events = EPOLLOUT;
+	ev.data.u64 = 2;
+	EXPECT_SYS(epoll_ctl(epw, EPOLL_CTL_ADD, p[1], &ev));
+	EXPECT_EQ(epoll_wait(epw, &out, 1, 0), 1);
+	EXPECT_EQ(epoll_wait(epr, &out, 1, 0), 0);
+	struct later l = {p[1], 50};
+	EXPECT_EQ(pthread_create(&th, NULL, close_later, &l), 0);
+	EXPECT_EQ(epoll_wait(epr, &out, 1, FOREVER), 1);
+	EXPECT_EQ(out.events, EPOLLHUP);
+	EXPECT_EQ(out.data.u64, 1);
+	pthread_join(th, NULL);
+	EXPECT_EQ(read(p[0], &c, 1), 0); /* EOF */
+	EXPECT_EQ(epoll_wait(epw, &out, 1, 0), 0); /* its item went with it */
+	/* Data then close: readable and hung up. */
+	int q[2];
+	EXPECT_SYS(pipe(q));
+	ev.events = EPOLLOUT;
+	EXPECT_SYS(epoll_ctl(epw, EPOLL_CTL_ADD, q[1], &ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = 3;
+	EXPECT_SYS(epoll_ctl(epr, EPOLL_CTL_ADD, q[0], &ev));
+	EXPECT_EQ(write(q[1], "z", 1), 1);
+	close(q[1]);
+	struct epoll_event outs[4];
+	EXPECT_EQ(epoll_wait(epr, outs, 4, FOREVER), 2);
+	for (int i = 0; i < 2; i++) {
+		if (outs[i].data.u64 == 3)
+			EXPECT_EQ(outs[i].events, EPOLLIN | EPOLLHUP);
+		else
+			EXPECT_EQ(outs[i].data.u64, 1);
+	}
+	EXPECT_EQ(read(q[0], &c, 1), 1);
+	EXPECT_EQ(read(q[0], &c, 1), 0);
+	EXPECT_EQ(epoll_wait(epw, &out, 1, 0), 0);
+	close(q[0]);
+	close(p[0]);
+	close(epr);
+	close(epw);
+}
+
+TEST(epoll_close_only_fd_removes_item)
+{
+	int ep = (int)EXPECT_SYS(epoll_create1(0));
+	int fd = (int)EXPECT_SYS(eventfd(1, EFD_NONBLOCK));
+	struct epoll_event ev = {EPOLLIN, {.u64 = 21}}, out;
+
+	EXPECT_SYS(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+	EXPECT_EQ(epoll_wait(ep, &out, 1, 0), 1);
+	EXPECT_EQ(out.data.u64, 21);
+	close(fd);
+	/* The readable eventfd is gone from the interest list. */
+	EXPECT_EQ(epoll_wait(ep, &out, 1, 20), 0);
+	EXPECT_ERRNO(epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL), EBADF);
+	/* A new file at the same descriptor number is a new item. */
+	int nfd = (int)EXPECT_SYS(eventfd(1, EFD_NONBLOCK));
+	if (nfd != fd) {
+		EXPECT_EQ(dup2(nfd, fd), fd);
+		close(nfd);
+	}
+	ev.data.u64 = 22;
+	EXPECT_SYS(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+	EXPECT_EQ(epoll_wait(ep, &out, 1, 0), 1);
+	EXPECT_EQ(out.data.u64, 22);
+	EXPECT_ERRNO(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), EEXIST);
+	EXPECT_SYS(epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL));
+	EXPECT_EQ(epoll_wait(ep, &out, 1, 0), 0);
+	close(fd);
+	close(ep);
+}
+
+TEST(epoll_item_survives_close_of_one_dup)
+{
+	int ep = (int)EXPECT_SYS(epoll_create1(0));
+	int fd = (int)EXPECT_SYS(eventfd(0, EFD_NONBLOCK));
+	struct epoll_event ev = {EPOLLIN, {.u64 = 31}}, out;
+	pthread_t th;
+
+	EXPECT_SYS(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+	int d = (int)EXPECT_SYS(dup(fd));
+	close(fd);
+	/* The description lives on through d: the item too, with its data. */
+	struct later l = {d, 50};
+	EXPECT_EQ(pthread_create(&th, NULL, write_later, &l), 0);
+	EXPECT_EQ(epoll_wait(ep, &out, 1, FOREVER), 1);
+	EXPECT_EQ(out.events, EPOLLIN);
+	EXPECT_EQ(out.data.u64, 31);
+	pthread_join(th, NULL);
+	/* The item is (old fd number, file): d is not it, fd is closed. */
+	EXPECT_ERRNO(epoll_ctl(ep, EPOLL_CTL_DEL, d, NULL), ENOENT);
+	EXPECT_ERRNO(epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL), EBADF);
+	/* A child's copy keeps it too. */
+	pid_t pid = fork_child();
+	if (pid == 0)
+		child_done(true);
+	close(d);
+	EXPECT_TRUE(reaped_ok(pid));
+	EXPECT_EQ(epoll_wait(ep, &out, 1, 20), 0); /* all gone now */
+	close(ep);
+}
+
+TEST(epoll_nested_inner_or_outer_closed)
+{
+	int fd = (int)EXPECT_SYS(eventfd(1, EFD_NONBLOCK));
+	int inner = (int)EXPECT_SYS(epoll_create1(0));
+	int outer = (int)EXPECT_SYS(epoll_create1(0));
+	struct epoll_event ev = {EPOLLIN, {.u64 = 1}}, out;
+
+	EXPECT_SYS(epoll_ctl(inner, EPOLL_CTL_ADD, fd, &ev));
+	ev.data.u64 = 2;
+	EXPECT_SYS(epoll_ctl(outer, EPOLL_CTL_ADD, inner, &ev));
+	EXPECT_EQ(epoll_wait(outer, &out, 1, 0), 1);
+	EXPECT_EQ(out.data.u64, 2);
+	/* The inner epoll closed: gone from the outer one. */
+	close(inner);
+	EXPECT_EQ(epoll_wait(outer, &out, 1, 20), 0);
+	/* The outer one closed first: the inner one still works. */
+	inner = (int)EXPECT_SYS(epoll_create1(0));
+	ev.data.u64 = 1;
+	EXPECT_SYS(epoll_ctl(inner, EPOLL_CTL_ADD, fd, &ev));
+	ev.data.u64 = 2;
+	EXPECT_SYS(epoll_ctl(outer, EPOLL_CTL_ADD, inner, &ev));
+	close(outer);
+	EXPECT_EQ(epoll_wait(inner, &out, 1, 0), 1);
+	EXPECT_EQ(out.data.u64, 1);
+	close(fd);
+	EXPECT_EQ(epoll_wait(inner, &out, 1, 0), 0);
+	close(inner);
+}
+
+struct churn_arg {
+	int ep;
+	volatile int stop;
+	int errors;
+};
+
+static void *churn_wait(void *arg)
+{
+	struct churn_arg *a = arg;
+	struct epoll_event out[8];
+
+	while (!a->stop)
+		if (epoll_wait(a->ep, out, 8, 1) < 0)
+			a->errors++;
+	return NULL;
+}
+
+/* Files closed while another thread scans the epoll, and epolls closed
+ * while they watch each other: nothing may be lost or used after free. */
+TEST(epoll_close_races_with_wait)
+{
+	struct churn_arg a = {(int)EXPECT_SYS(epoll_create1(0)), 0, 0};
+	struct epoll_event ev = {EPOLLIN | EPOLLOUT, {0}}, out;
+	pthread_t th;
+
+	EXPECT_EQ(pthread_create(&th, NULL, churn_wait, &a), 0);
+	for (int i = 0; i < 300; i++) {
+		int fd = (int)EXPECT_SYS(eventfd(0, EFD_NONBLOCK));
+		int sub = (int)EXPECT_SYS(epoll_create1(0));
+		EXPECT_SYS(epoll_ctl(a.ep, EPOLL_CTL_ADD, fd, &ev));
+		EXPECT_SYS(epoll_ctl(sub, EPOLL_CTL_ADD, fd, &ev));
+		ev.events = EPOLLIN;
+		EXPECT_SYS(epoll_ctl(a.ep, EPOLL_CTL_ADD, sub, &ev));
+		ev.events = EPOLLIN | EPOLLOUT;
+		if (i & 1) {
+			close(fd);
+			close(sub);
+		} else {
+			close(sub);
+			close(fd);
+		}
+	}
+	a.stop = 1;
+	pthread_join(th, NULL);
+	EXPECT_EQ(a.errors, 0);
+	EXPECT_EQ(epoll_wait(a.ep, &out, 1, 0), 0); /* every item went */
+	close(a.ep);
+}
+
+static int sys_pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* A child that exits when released; *pidfd refers to it. */
+static pid_t child_with_pidfd(int *pidfd)
+{
+	pid_t pid = fork_child();
+
+	if (pid == 0)
+		child_done(true);
+	*pidfd = pid > 0 ? sys_pidfd_open(pid) : -1;
+	return pid;
+}
+
+TEST(pidfd_poll_and_epoll_woken_by_exit)
+{
+	int pidfd, st;
+	pthread_t th;
+
+	/* poll */
+	pid_t pid = child_with_pidfd(&pidfd);
+	if (!EXPECT_TRUE(pid > 0 && pidfd >= 0))
+		return;
+	struct pollfd pfd = {pidfd, POLLIN, 0};
+	EXPECT_EQ(poll(&pfd, 1, 0), 0);
+	struct later l = {release_fd, 50}; /* the child exits when this is written */
+	EXPECT_EQ(pthread_create(&th, NULL, write_later, &l), 0);
+	EXPECT_EQ(poll(&pfd, 1, FOREVER), 1);
+	EXPECT_EQ(pfd.revents, POLLIN);
+	pthread_join(th, NULL);
+	EXPECT_TRUE(reaped_ok(pid));
+	EXPECT_EQ(poll(&pfd, 1, 0), 1); /* reaped: still readable */
+	close(pidfd);
+
+	/* epoll, with the process's second pidfd closed first */
+	int ep = (int)EXPECT_SYS(epoll_create1(0));
+	struct epoll_event ev = {EPOLLIN, {.u64 = 77}}, out;
+	pid = child_with_pidfd(&pidfd);
+	if (!EXPECT_TRUE(pid > 0 && pidfd >= 0))
+		return;
+	int other = sys_pidfd_open(pid);
+	EXPECT_TRUE(other >= 0);
+	EXPECT_SYS(epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev));
+	close(other);
+	EXPECT_EQ(epoll_wait(ep, &out, 1, 0), 0);
+	l.fd = release_fd;
+	EXPECT_EQ(pthread_create(&th, NULL, write_later, &l), 0);
+	EXPECT_EQ(epoll_wait(ep, &out, 1, FOREVER), 1);
+	EXPECT_EQ(out.events, EPOLLIN);
+	EXPECT_EQ(out.data.u64, 77);
+	pthread_join(th, NULL);
+	/* Not reaped yet: a zombie is what a pidfd reports. */
+	EXPECT_EQ(waitpid(pid, &st, WNOHANG), pid);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(release_fd);
+	release_fd = -1;
+	close(pidfd);
+	EXPECT_EQ(epoll_wait(ep, &out, 1, 0), 0);
+	close(ep);
 }
