@@ -48,6 +48,8 @@ char *pbuf_steal(struct pbuf *b, size_t *len);
 struct procfs_task_snap {
 	int tgid, tid, ppid, pgid, sid;
 	int nr_threads;
+	uint32_t tty_nr; /* controlling terminal's device (new_encode_dev), 0: none */
+	int tpgid;       /* its foreground process group, -1: none */
 	char comm[16];
 	char state; /* 'R', 'S', 'Z' */
 	struct creds creds;

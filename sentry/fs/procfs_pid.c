@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "fs/procfs.h"
+#include "fs/tty.h"
 #include "kernel/kernel.h"
 #include "kernel/task.h"
 #include "mm/mm.h"
@@ -114,6 +115,14 @@ static int take_snap(struct inode *inode, struct procfs_task_snap *s)
 	s->pgid = tg->pgid;
 	s->sid = tg->sid;
 	s->nr_threads = tg->nr_threads;
+	s->tty_nr = tty_nr_locked(tg);
+	s->tpgid = -1;
+	struct tty *ctty = tty_ctty_locked(tg);
+	if (ctty) {
+		if (ctty->pgrp > 0)
+			s->tpgid = ctty->pgrp;
+		tty_put(ctty);
+	}
 	memcpy(s->comm, t->comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = '\0';
 	struct task *cur = task_current();

@@ -253,10 +253,10 @@ void procfs_render_stat(struct pbuf *b, const struct procfs_task_snap *s)
 	const unsigned long long mask31 = 0x7fffffffULL;
 
 	/* 1-7: pid (comm) state ppid pgrp session tty_nr */
-	pbuf_printf(b, "%d (%s) %c %d %d %d 0", s->tid, comm, s->state ? s->state : 'S', s->ppid,
-		    s->pgid, s->sid);
+	pbuf_printf(b, "%d (%s) %c %d %d %d %u", s->tid, comm, s->state ? s->state : 'S', s->ppid,
+		    s->pgid, s->sid, s->tty_nr);
 	/* 8-17: tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime */
-	pbuf_puts(b, " -1 4194304 0 0 0 0 0 0 0 0");
+	pbuf_printf(b, " %d 4194304 0 0 0 0 0 0 0 0", s->tpgid);
 	/* 18-22: priority nice num_threads itrealvalue starttime */
 	pbuf_printf(b, " 20 0 %d 0 %llu", s->nr_threads, (unsigned long long)s->start_ticks);
 	/* 23-25: vsize rss rsslim */

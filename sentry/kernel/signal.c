@@ -216,9 +216,12 @@ struct pgrp_scan {
 	int sig;
 };
 
+/* Linux exempts a parent that is the *global* init (of the host's initial
+ * PID namespace); the sandbox's PID 1, like a container's, is not one, so
+ * only a missing parent counts. */
 static bool is_init(struct thread_group *tg)
 {
-	return !tg || tg->tgid == kernel.init_tgid;
+	return !tg;
 }
 
 static int pgrp_scan_one(struct thread_group *tg, void *arg)

@@ -16,6 +16,7 @@
 
 #include "kernel/kernel_impl.h"
 #include "kernel/futex.h"
+#include "fs/tty.h"
 #include "kernel/posix_timer.h"
 #include "loader/loader.h"
 #include "mm/mm.h"
@@ -498,6 +499,8 @@ _Noreturn void task_exit_thread(struct task *t)
 	}
 	if (tg->nr_threads == 0) {
 		tg->zombie = true;
+		if (tg->sid == tg->tgid) /* a session leader hangs up its terminal */
+			tty_session_leader_exit(tg);
 		sem_exit_undo(tg->tgid); /* before the parent hears of the exit */
 		reparent_children(tg);
 		pgrp_orphan_check(tg, tg->parent, tg);

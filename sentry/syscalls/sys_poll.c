@@ -224,13 +224,41 @@ static int64_t deadline_from_ts(struct task *t, uint64_t uts, int *err)
 	return now_ns() + ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/*
+ * An interrupted poll with a timeout resumes, after a signal without a
+ * handler (or a stop), through restart_syscall with the same end time
+ * (Linux's do_restart_poll); with a handler it fails with EINTR. Without a
+ * timeout it is simply restarted (ERESTARTNOHAND).
+ */
+static long poll_interrupted(struct task *t, uint64_t ufds, uint64_t nfds, int64_t deadline);
+
+static long poll_restart(struct task *t)
+{
+	uint64_t ufds = t->restart.arg[0], nfds = t->restart.arg[1];
+	int64_t deadline = t->restart.deadline;
+	long r = poll_common(t, ufds, nfds, deadline);
+
+	return r == -EINTR ? poll_interrupted(t, ufds, nfds, deadline) : r;
+}
+
+static long poll_interrupted(struct task *t, uint64_t ufds, uint64_t nfds, int64_t deadline)
+{
+	if (deadline < 0)
+		return -ERESTARTNOHAND;
+	t->restart.arg[0] = ufds;
+	t->restart.arg[1] = nfds;
+	t->restart.deadline = deadline;
+	t->restart.fn = poll_restart;
+	return -ERESTART_RESTARTBLOCK;
+}
+
 SYSCALL_DEFINE(poll)
 {
 	int timeout = (int)args->a[2];
 	int64_t deadline = timeout < 0 ? -1 : timeout == 0 ? 0 : now_ns() + timeout * 1000000LL;
 	long r = poll_common(t, args->a[0], args->a[1], deadline);
 
-	return r == -EINTR ? -ERESTARTNOHAND : r;
+	return r == -EINTR ? poll_interrupted(t, args->a[0], args->a[1], deadline) : r;
 }
 
 /* Install a temporary signal mask for the duration of the call. */

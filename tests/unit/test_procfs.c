@@ -31,6 +31,7 @@ static void sample_snap(struct procfs_task_snap *s)
 	s->ppid = 1;
 	s->pgid = 42;
 	s->sid = 7;
+	s->tpgid = -1; /* no controlling terminal */
 	s->nr_threads = 3;
 	strcpy(s->comm, "cat");
 	s->state = 'S';
@@ -182,6 +183,7 @@ START_TEST(test_stat_52_fields)
 	ck_assert_str_eq(f[3], "1");			 /* ppid */
 	ck_assert_str_eq(f[4], "42");			 /* pgrp */
 	ck_assert_str_eq(f[5], "7");			 /* session */
+	ck_assert_str_eq(f[6], "0");			 /* tty_nr */
 	ck_assert_str_eq(f[7], "-1");			 /* tpgid */
 	ck_assert_str_eq(f[19], "3");			 /* num_threads */
 	ck_assert_str_eq(f[22], "3133440");		 /* vsize bytes */
