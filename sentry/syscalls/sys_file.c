@@ -8,6 +8,7 @@
 
 #include "kernel/task.h"
 #include "syscalls/sys_fs.h"
+#include "syscalls/sys_socket.h"
 
 #define LINUX_O_LARGEFILE 0100000
 
@@ -59,6 +60,9 @@ SYSCALL_DEFINE(close)
  */
 static long do_read(struct task *t, struct file *f, uint64_t ubuf, size_t count, int64_t *off)
 {
+	/* A socket read is one recvmsg: a datagram is never split in chunks. */
+	if (!off && file_is_socket(f))
+		return sys_sock_rw(t, f, ubuf, count, false);
 	if (count > SYS_MAX_RW)
 		count = SYS_MAX_RW;
 	size_t bufsz = count < SYS_IO_CHUNK ? count : SYS_IO_CHUNK;
@@ -98,6 +102,8 @@ static long do_read(struct task *t, struct file *f, uint64_t ubuf, size_t count,
 
 static long do_write(struct task *t, struct file *f, uint64_t ubuf, size_t count, int64_t *off)
 {
+	if (!off && file_is_socket(f))
+		return sys_sock_rw(t, f, ubuf, count, true);
 	if (count > SYS_MAX_RW)
 		count = SYS_MAX_RW;
 	size_t bufsz = count < SYS_IO_CHUNK ? count : SYS_IO_CHUNK;
@@ -170,10 +176,7 @@ SYSCALL_DEFINE(pwrite64)
 	return r;
 }
 
-struct linux_iovec {
-	uint64_t base, len;
-};
-
+/* struct linux_iovec: socket/socket_abi.h */
 static long do_rw_vec(struct task *t, const struct sysargs *args, bool write)
 {
 	int fd = sys_fd(args->a[0]);
@@ -183,6 +186,11 @@ static long do_rw_vec(struct task *t, const struct sysargs *args, bool write)
 	struct file *f = sys_fget(t, fd);
 	if (!f)
 		return -EBADF;
+	if (file_is_socket(f)) { /* one message for the whole vector */
+		long r = sys_sock_rw_iov(t, f, args->a[1], cnt, write);
+		file_put(f);
+		return r;
+	}
 	long ret = 0;
 	struct linux_iovec *iov = calloc((size_t)cnt + 1, sizeof(*iov));
 	if (!iov) {
