@@ -7,6 +7,16 @@
  * pages load lazily. A file without one (synthetic files) is copied into
  * anonymous memory: exact for MAP_PRIVATE; MAP_SHARED writable mappings of
  * such files are refused with ENODEV.
+ *
+ * Because the host maps the very object the sandbox's file is (the memfd of
+ * a tmpfs file, the gofer's descriptor of a host file), the host gives the
+ * Linux semantics of file pages directly: stores are seen by read() and by
+ * other processes' mappings at once, msync/munmap/exit leave them in the
+ * file, pages wholly past EOF (a mapping longer than the file, or after a
+ * truncation) fault with SIGBUS/BUS_ADRERR, which reaches the application
+ * as a fault of its own; mincore reports the file's cached pages, and
+ * MAP_POPULATE, MADV_POPULATE_* and MADV_REMOVE are done by the host on the
+ * same object. /proc/PID/maps and smaps are rendered in maps.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,7 +36,7 @@
 #define LEGACY_MAP_FLAGS                                                                           \
 	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE | \
 	 0x4000000 /* MAP_UNINITIALIZED */ | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |          \
-	 MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT | MAP_HUGE_MASK << MAP_HUGE_SHIFT)
+	 MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT | (unsigned)MAP_HUGE_MASK << MAP_HUGE_SHIFT)
 
 static uint64_t rand_pages(unsigned bits)
 {
@@ -311,6 +321,26 @@ static int fill_from_file(struct mm *mm, uint64_t addr, uint64_t len, struct fil
 	return r;
 }
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* MAP_POPULATE (mm_populate): fault the new mapping in now, as writes for a
+ * private writable mapping (breaking copy-on-write) and as reads otherwise.
+ * Like Linux, failures (pages past EOF, no memory) are not the mmap's: the
+ * pages are then faulted on access. The host does it with
+ * MADV_POPULATE_{READ,WRITE} (Linux 5.14); an older host leaves the pages
+ * to fault lazily. */
+static void populate(struct mm *mm, uint64_t addr, uint64_t len, int prot, bool private_)
+{
+	if (!(prot & (PROT_READ | PROT_WRITE)))
+		return;
+	platform->advise(mm->as, addr, len,
+			 private_ && (prot & PROT_WRITE) ? MADV_POPULATE_WRITE
+							  : MADV_POPULATE_READ);
+}
+
 long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *file,
 	     uint64_t off)
 {
@@ -319,6 +349,9 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	struct vma v = {0};
 	long r;
 
+	/* An O_PATH descriptor is no file to fget(). */
+	if (file && !(flags & MAP_ANONYMOUS) && (file_flags(file) & O_PATH))
+		return -EBADF;
 	if (len == 0 || (off & ~PAGE_MASK))
 		return -EINVAL;
 	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
@@ -328,7 +361,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	/* Anonymous mappings know only SHARED and PRIVATE (do_mmap). */
 	if ((flags & MAP_ANONYMOUS) && type == MAP_SHARED_VALIDATE)
 		return -EINVAL;
-	if (type == MAP_SHARED_VALIDATE && (flags & ~LEGACY_MAP_FLAGS))
+	if (type == MAP_SHARED_VALIDATE && ((unsigned)flags & ~LEGACY_MAP_FLAGS))
 		return -EOPNOTSUPP;
 	if (len > APP_ADDR_MAX)
 		return -ENOMEM;
@@ -424,6 +457,9 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		vma_insert_at(mm, i, &v);
 		vma_merge_around(mm, i);
 	}
+	/* do_mmap: MAP_LOCKED populates too (locking itself is not modelled). */
+	if ((flags & MAP_LOCKED) || (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE)
+		populate(mm, addr, len, prot, type == MAP_PRIVATE);
 	r = (long)addr;
 out:
 	pthread_mutex_unlock(&mm->lock);
@@ -505,6 +541,63 @@ out:
 	return r;
 }
 
+/* mremap with old_len 0: a second mapping of the same shared pages at
+ * another address (Linux keeps it for "duplicate shm area"); a private
+ * mapping has none to share. The new mapping covers newlen bytes of the
+ * object from old's offset. mm->lock held. */
+static long mremap_dup(struct mm *mm, const struct vma *v, uint64_t old, uint64_t newlen,
+		       int flags, uint64_t new_addr)
+{
+	struct vma nv = *v;
+	int r;
+
+	if (!(v->flags & MAP_SHARED))
+		return -EINVAL;
+	if (!(flags & MREMAP_MAYMOVE))
+		return -ENOMEM; /* cannot grow a zero-length range in place */
+	r = vma_reserve(mm, 4);
+	if (r < 0)
+		return r;
+	if (flags & MREMAP_FIXED) {
+		/* The caller checked that old is not inside the new range, so
+		 * old stays mapped (and v->file referenced) through this. */
+		r = vma_unmap_range(mm, new_addr, new_addr + newlen);
+		if (r < 0)
+			return r;
+		platform->unmap(mm->as, new_addr, newlen);
+	} else {
+		new_addr = find_free(mm, newlen, 0);
+		if (!new_addr)
+			return -ENOMEM;
+	}
+	nv.start = new_addr;
+	nv.end = new_addr + newlen;
+	nv.off = v->off + (old - v->start);
+	if (v->file && !v->host_mapped) {
+		/* A read-only copy of a file without a host descriptor: copy
+		 * it again. */
+		r = platform->map_anon(mm->as, new_addr, newlen, PROT_READ | PROT_WRITE, 0);
+		if (r < 0)
+			return r;
+		r = fill_from_file(mm, new_addr, newlen, v->file, nv.off);
+		if (r == 0 && v->prot != (PROT_READ | PROT_WRITE))
+			r = platform->protect(mm->as, new_addr, newlen, v->prot);
+		if (r < 0) {
+			platform->unmap(mm->as, new_addr, newlen);
+			return r;
+		}
+	} else {
+		/* The host mapping is MAP_SHARED: the host duplicates it. */
+		r = platform->remap(mm->as, old, 0, new_addr, newlen);
+		if (r < 0)
+			return r;
+	}
+	if (nv.file)
+		file_get(nv.file);
+	vma_insert_at(mm, vma_find(mm, new_addr), &nv);
+	return (long)new_addr;
+}
+
 long mm_mremap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, int flags,
 	       uint64_t new_addr)
 {
@@ -520,8 +613,8 @@ long mm_mremap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, in
 		return -EINVAL;
 	oldlen = PAGE_ALIGN(oldlen);
 	newlen = PAGE_ALIGN(newlen);
-	if (newlen == 0 || oldlen == 0)
-		return -EINVAL; /* oldlen 0 duplicates shared mappings: not supported */
+	if (newlen == 0)
+		return -EINVAL;
 	if (old >= APP_ADDR_MAX || oldlen > APP_ADDR_MAX - old || newlen > APP_ADDR_MAX)
 		return -EINVAL;
 	if (flags & MREMAP_FIXED) {
@@ -538,6 +631,10 @@ long mm_mremap(struct mm *mm, uint64_t old, uint64_t oldlen, uint64_t newlen, in
 		goto out;
 	}
 	v = mm->vmas[i];
+	if (oldlen == 0) {
+		r = mremap_dup(mm, &v, old, newlen, flags, new_addr);
+		goto out;
+	}
 	if (!(flags & MREMAP_FIXED)) {
 		if (newlen <= oldlen) {
 			if (newlen < oldlen) {
@@ -639,6 +736,31 @@ static bool range_mapped(struct mm *mm, uint64_t addr, uint64_t end)
 	return cur >= end;
 }
 
+/* MADV_REMOVE (madvise_remove): punch the range out of the files behind
+ * shared writable mappings, shared anonymous memory included. The host's
+ * mapping is of the same object (memfd, donated host descriptor, shared
+ * anonymous memory), so the host punches it. mm->lock held. */
+static int madvise_remove(struct mm *mm, uint64_t addr, uint64_t end)
+{
+	for (int i = vma_find(mm, addr); i < mm->nvmas && mm->vmas[i].start < end; i++) {
+		struct vma *v = &mm->vmas[i];
+		uint64_t s = v->start > addr ? v->start : addr;
+		uint64_t e = v->end < end ? v->end : end;
+		if (!v->file && !(v->flags & MAP_SHARED))
+			return -EINVAL; /* no file behind private anonymous memory */
+		/* vma_is_shared_maywrite: shared, of a descriptor open for writing */
+		if (!(v->flags & MAP_SHARED) ||
+		    (v->file && (file_flags(v->file) & O_ACCMODE) != O_RDWR))
+			return -EACCES;
+		if (v->file && !v->host_mapped)
+			return -EOPNOTSUPP; /* a copy: no file to punch through */
+		int r = platform->advise(mm->as, s, e - s, MADV_REMOVE);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 {
 	uint64_t end;
@@ -667,6 +789,9 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 	case MADV_PAGEOUT:
 	case MADV_DONTNEED:
 	case MADV_FREE:
+	case MADV_POPULATE_READ:
+	case MADV_POPULATE_WRITE:
+	case MADV_REMOVE:
 		break;
 	default:
 		return -EINVAL;
@@ -677,6 +802,20 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 	/* Like Linux: advice over a hole applies to what is mapped, then ENOMEM. */
 	if (!range_mapped(mm, addr, end))
 		r = -ENOMEM;
+	if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE) {
+		/* The host's pages are the application's: the host faults them
+		 * in and says EFAULT where an access would fault (past EOF,
+		 * no permission), as Linux does. */
+		if (r == 0)
+			r = platform->advise(mm->as, addr, len, advice);
+		goto out;
+	}
+	if (advice == MADV_REMOVE) {
+		int e = madvise_remove(mm, addr, end);
+		if (e)
+			r = e;
+		goto out;
+	}
 	if (advice != MADV_DONTNEED && advice != MADV_FREE)
 		goto out;
 	for (int i = vma_find(mm, addr); i < mm->nvmas && mm->vmas[i].start < end; i++) {
@@ -824,115 +963,6 @@ void mm_get_args(struct mm *mm, uint64_t *arg_start, uint64_t *arg_end, uint64_t
 	*arg_end = mm->arg_end;
 	*env_start = mm->env_start;
 	*env_end = mm->env_end;
-}
-
-/* The smaps block after a maps line. The host does not tell the sentry what
- * is resident, so Rss is the mapping's size (an upper bound, as VmRSS in
- * /proc/PID/status), private file pages count as clean, anonymous ones as
- * dirty. */
-static int render_smaps_block(char *out, size_t room, const struct vma *v)
-{
-	unsigned long kb = (unsigned long)((v->end - v->start) >> 10);
-	bool anon = !v->file;
-	bool shared = v->flags & MAP_SHARED;
-	unsigned long sh_clean = shared && !anon ? kb : 0, sh_dirty = shared && anon ? kb : 0;
-	unsigned long pr_clean = !shared && !anon ? kb : 0, pr_dirty = !shared && anon ? kb : 0;
-
-	return snprintf(out, room,
-			"Size:           %8lu kB\nKernelPageSize: %8d kB\nMMUPageSize:    %8d kB\n"
-			"Rss:            %8lu kB\nPss:            %8lu kB\nPss_Dirty:      %8lu kB\n"
-			"Shared_Clean:   %8lu kB\nShared_Dirty:   %8lu kB\n"
-			"Private_Clean:  %8lu kB\nPrivate_Dirty:  %8lu kB\n"
-			"Referenced:     %8lu kB\nAnonymous:      %8lu kB\nKSM:            %8d kB\n"
-			"LazyFree:       %8d kB\nAnonHugePages:  %8d kB\nShmemPmdMapped: %8d kB\n"
-			"FilePmdMapped:  %8d kB\nShared_Hugetlb: %8d kB\nPrivate_Hugetlb:%8d kB\n"
-			"Swap:           %8d kB\nSwapPss:        %8d kB\nLocked:         %8d kB\n"
-			"THPeligible:    %d\nVmFlags:%s%s%s%s mr mw me%s%s\n",
-			kb, 4, 4, kb, kb, sh_dirty + pr_dirty, sh_clean, sh_dirty, pr_clean, pr_dirty, kb,
-			anon && !shared ? kb : 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-			v->prot & PROT_READ ? " rd" : "", v->prot & PROT_WRITE ? " wr" : "",
-			v->prot & PROT_EXEC ? " ex" : "", shared ? " sh" : "", shared ? " ms" : "",
-			v->flags & MAP_GROWSDOWN ? " gd" : "");
-}
-
-static char *render_maps(struct mm *mm, size_t *lenp, bool smaps)
-{
-	size_t cap = 4096, len = 0;
-	char *out = malloc(cap);
-	char path[4096];
-
-	if (!out)
-		return NULL;
-	pthread_mutex_lock(&mm->lock);
-	for (int i = 0; i < mm->nvmas; i++) {
-		const struct vma *v = &mm->vmas[i];
-		uint64_t dev = 0, ino = 0;
-		const char *name = v->name ? v->name : "";
-		if (v->file) {
-			file_ids(v->file, &dev, &ino);
-			if (file_path(v->file, path, sizeof(path)) >= 0)
-				name = path;
-		}
-		if (cap - len < 4096 + 1400) {
-			char *n = realloc(out, cap * 2);
-			if (!n) {
-				free(out);
-				out = NULL;
-				break;
-			}
-			out = n;
-			cap *= 2;
-		}
-		int n = snprintf(out + len, cap - len, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu",
-				 (unsigned long)v->start, (unsigned long)v->end,
-				 v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
-				 v->prot & PROT_EXEC ? 'x' : '-',
-				 v->flags & MAP_SHARED ? 's' : 'p', (unsigned long)v->off,
-				 (unsigned)((dev >> 8) & 0xfff), (unsigned)(dev & 0xff),
-				 (unsigned long)ino);
-		if (n < 0)
-			continue;
-		len += (size_t)n;
-		if (*name) {
-			int pad = 73 - n;
-			n = snprintf(out + len, cap - len, "%*s%s", pad > 1 ? pad : 1, "", name);
-			if (n > 0)
-				len += (size_t)n;
-		}
-		out[len++] = '\n';
-		out[len] = 0;
-		if (smaps) {
-			n = render_smaps_block(out + len, cap - len, v);
-			if (n > 0 && (size_t)n < cap - len)
-				len += (size_t)n;
-		}
-	}
-	pthread_mutex_unlock(&mm->lock);
-	if (out && lenp)
-		*lenp = len;
-	return out;
-}
-
-char *mm_render_maps(struct mm *mm, size_t *lenp)
-{
-	return render_maps(mm, lenp, false);
-}
-
-char *mm_render_smaps(struct mm *mm, size_t *lenp)
-{
-	return render_maps(mm, lenp, true);
-}
-
-void mm_stats(struct mm *mm, uint64_t *vsize, uint64_t *rss)
-{
-	uint64_t total = 0;
-
-	pthread_mutex_lock(&mm->lock);
-	for (int i = 0; i < mm->nvmas; i++)
-		total += mm->vmas[i].end - mm->vmas[i].start;
-	pthread_mutex_unlock(&mm->lock);
-	*vsize = total;
-	*rss = total; /* an upper bound: the host does not tell us what is resident */
 }
 
 int mm_futex_key(struct mm *mm, uint64_t addr, bool private_, struct futex_key *key)
