@@ -12,6 +12,10 @@ int platform_select(const char *name)
 		platform = &platform_ptrace;
 		return 0;
 	}
+	if (strcmp(name, "systrap") == 0) {
+		platform = &platform_systrap;
+		return 0;
+	}
 	return -EINVAL;
 }
 

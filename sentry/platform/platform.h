@@ -104,8 +104,10 @@ struct platform_ops {
 
 extern const struct platform_ops *platform;
 extern const struct platform_ops platform_ptrace;
+extern const struct platform_ops platform_systrap;
 
-/* Select the platform by name ("ptrace"); returns -EINVAL for unknown names. */
+/* Select the platform by name ("ptrace", "systrap"); returns -EINVAL for
+ * unknown names. */
 int platform_select(const char *name);
 
 /* The calling sentry thread's own platform thread (for address-space ops). */
