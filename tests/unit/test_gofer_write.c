@@ -621,6 +621,9 @@ Suite *gofer_write_suite(void)
 	TCase *ro = tcase_create("ro");
 
 	tcase_add_checked_fixture(rw, setup_rw, teardown);
+	/* The garbage test sends 4000 requests: slow under ASan on a loaded machine. */
+	tcase_set_timeout(rw, 120);
+	tcase_set_timeout(ro, 30);
 	tcase_add_test(rw, test_gofer_write_create_write_read);
 	tcase_add_test(rw, test_gofer_write_names_and_dirs);
 	tcase_add_test(rw, test_gofer_write_owner);
