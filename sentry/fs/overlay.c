@@ -25,6 +25,7 @@
 #include "abi/linux_stat.h"
 #include "kernel/task.h"
 #include "vfs/vfs_impl.h"
+#include "fs/overlay_impl.h"
 
 struct ovl_node {
 	_Atomic(struct dentry *) upper;
@@ -44,7 +45,7 @@ static struct ovl_node *ON(struct inode *i)
 	return i->priv;
 }
 
-static struct dentry *ovl_upper(struct inode *i)
+struct dentry *ovl_upper(struct inode *i)
 {
 	return atomic_load(&ON(i)->upper);
 }
@@ -101,8 +102,24 @@ static void ovl_put_super(struct superblock *sb)
 static const struct super_operations ovl_sops = {
 	.statfs = ovl_statfs, .evict_inode = ovl_evict, .put_super = ovl_put_super};
 
+/* The VFS checks ownership and mode bits on the overlay inode itself
+ * (sticky directories, chown/chmod/utimes ownership, setgid directories,
+ * O_NOATIME): mirror them from the real inode whenever they may change. */
+static void ovl_sync_attrs(struct inode *i)
+{
+	struct inode *r = ovl_real(i)->inode;
+	pthread_mutex_lock(&r->lock);
+	uint32_t mode = r->mode, uid = r->uid, gid = r->gid;
+	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_lock(&i->lock);
+	i->mode = mode;
+	i->uid = uid;
+	i->gid = gid;
+	pthread_mutex_unlock(&i->lock);
+}
+
 /* Takes the references on u and l. */
-static struct inode *ovl_inode_new(struct superblock *sb, struct dentry *u, struct dentry *l)
+struct inode *ovl_inode_new(struct superblock *sb, struct dentry *u, struct dentry *l)
 {
 	struct dentry *real = u ? u : l;
 	struct inode *i = inode_new(sb, real->inode->mode);
@@ -121,6 +138,7 @@ static struct inode *ovl_inode_new(struct superblock *sb, struct dentry *u, stru
 		i->fops = &ovl_file_fops;
 	else if (S_ISDIR(i->mode))
 		i->fops = &ovl_dir_fops;
+	ovl_sync_attrs(i);
 	return i;
 }
 
@@ -239,7 +257,7 @@ static int copy_attrs(struct dentry *from, struct dentry *to)
 }
 
 /* Make sure d (an overlay dentry) has an upper; parents first. */
-static int ovl_copy_up(struct dentry *d)
+int ovl_copy_up(struct dentry *d)
 {
 	struct inode *i = d->inode;
 	if (ovl_upper(i))
@@ -362,12 +380,16 @@ static int drop_whiteout(struct dentry *pu, const char *name)
 	return err ? err : 1;
 }
 
-static void set_owner(struct dentry *u, struct task *t)
+/* The creator owns a new entry; in a setgid directory the group (and, for
+ * directories, the bit) the upper fs inherited from pu stays. */
+static void set_owner(struct dentry *pu, struct dentry *u, struct task *t)
 {
 	if (!t)
 		return;
 	struct iattr ia = {.valid = ATTR_UID | ATTR_GID, .uid = t->creds.fsuid,
 			   .gid = t->creds.fsgid};
+	if (pu->inode->mode & S_ISGID)
+		ia.valid &= ~(unsigned)ATTR_GID;
 	vfs_setattr_d(u, &ia);
 }
 
@@ -389,7 +411,7 @@ static int ovl_mk(struct dentry *dir, struct dentry *child, uint32_t mode, uint6
 	}
 	if (err)
 		return err;
-	set_owner(u, t);
+	set_owner(pu, u, t);
 	if (S_ISDIR(mode) && wo)
 		atomic_fetch_or(&u->inode->iflags, I_OVL_OPAQUE);
 	if (S_ISDIR(mode))
@@ -446,6 +468,8 @@ static int ovl_link(struct dentry *old, struct dentry *dir, struct dentry *child
 		return -ENOMEM;
 	}
 	d_instantiate(child, i);
+	if (old->inode->nlink == 0) /* an O_TMPFILE file has its first name */
+		old->inode->nlink = 1;
 	return 0;
 }
 
@@ -806,7 +830,9 @@ static int ovl_setattr(struct dentry *d, const struct iattr *ia)
 	int err = ovl_copy_up(d);
 	if (err)
 		return err;
-	return vfs_setattr_d(ovl_upper(d->inode), ia);
+	err = vfs_setattr_d(ovl_upper(d->inode), ia);
+	ovl_sync_attrs(d->inode);
+	return err;
 }
 
 static ssize_t ovl_readlink(struct dentry *d, char *buf, size_t size)
@@ -860,7 +886,9 @@ static ssize_t ovl_write(struct file *f, const void *buf, size_t n, int64_t *pos
 	struct file *real = f->priv;
 	if (!real->ops->write)
 		return -EINVAL;
-	return real->ops->write(real, buf, n, pos);
+	ssize_t r = real->ops->write(real, buf, n, pos);
+	ovl_sync_attrs(f->inode); /* a write may have cleared set-ID bits */
+	return r;
 }
 
 static int64_t ovl_llseek(struct file *f, int64_t off, int whence)
@@ -967,6 +995,7 @@ static const struct inode_operations ovl_iops = {
 	.setattr = ovl_setattr,
 	.open = ovl_open,
 	.permission = ovl_permission,
+	.tmpfile = ovl_tmpfile,
 };
 
 static const struct file_operations ovl_file_fops = {

@@ -81,8 +81,10 @@ long do_clone3(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, ui
 		return -EINVAL;
 	if ((flags & CLONE_FS) && (flags & CLONE_NEWNS))
 		return -EINVAL;
-	if (flags & (CLONE_NS_FLAGS | CLONE_NEWTIME_))
-		return -EINVAL; /* namespaces inside the sandbox: not yet */
+	if (flags & ((CLONE_NS_FLAGS & ~CLONE_NEWNS) | CLONE_NEWTIME_))
+		return -EINVAL; /* namespaces inside the sandbox: only mount ones */
+	if ((flags & CLONE_NEWNS) && !creds_capable(&t->creds, CAP_SYS_ADMIN))
+		return -EPERM;
 	if ((flags & CLONE_PIDFD) &&
 	    ((flags & (CLONE_THREAD | CLONE_DETACHED)) || (!pidfd_addr && (flags & CLONE_PARENT_SETTID))))
 		return -EINVAL;
@@ -143,6 +145,9 @@ long do_clone3(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, ui
 		r = -ENOMEM;
 		goto fail;
 	}
+	/* CLONE_NEWNS: the child's own copy of the mount tree (vfs/mount.c). */
+	if ((flags & CLONE_NEWNS) && (r = vfs_unshare_mount_ns(c->fs)) < 0)
+		goto fail;
 
 	pthread_mutex_lock(&kernel.lock);
 	if (t->tg->exiting) {

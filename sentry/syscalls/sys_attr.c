@@ -43,7 +43,9 @@ static int fd_path(struct task *t, int fd, struct path *out)
 	if (!f)
 		return -EBADF;
 	int err = 0;
-	if (!f->path.dentry) {
+	if (file_flags(f) & O_PATH) {
+		err = -EBADF; /* Linux's fdget: fchmod, fchown, futimens */
+	} else if (!f->path.dentry) {
 		err = -EOPNOTSUPP;
 	} else {
 		*out = f->path;
@@ -105,8 +107,9 @@ static int do_chown(struct task *t, struct path *p, uint32_t uid, uint32_t gid)
 	bool cap = creds_capable(&t->creds, CAP_CHOWN);
 	if (!err && uid != (uint32_t)-1 && uid != i->uid && !cap)
 		err = -EPERM;
-	if (!err && gid != (uint32_t)-1 && gid != i->gid && !cap &&
-	    (t->creds.fsuid != i->uid || !creds_in_group(&t->creds, gid)))
+	/* Linux's chgrp_ok: only the owner, to the same group or one it is in. */
+	if (!err && gid != (uint32_t)-1 && !cap &&
+	    (t->creds.fsuid != i->uid || (gid != i->gid && !creds_in_group(&t->creds, gid))))
 		err = -EPERM;
 	if (!err && uid != (uint32_t)-1 && !cap && t->creds.fsuid != i->uid)
 		err = -EPERM;

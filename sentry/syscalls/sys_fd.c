@@ -99,9 +99,16 @@ SYSCALL_DEFINE(fcntl)
 			r = -EBADF;
 			break;
 		}
+		/* O_NOATIME: only the owner or CAP_FOWNER may change it. */
+		if (((nf ^ file_flags(f)) & O_NOATIME) && f->inode &&
+		    t->creds.fsuid != f->inode->uid && !creds_capable(&t->creds, CAP_FOWNER)) {
+			r = -EPERM;
+			break;
+		}
 		/* O_APPEND cannot be cleared on an append-only file: n/a here. */
 		pthread_mutex_lock(&f->flags_lock);
-		int newflags = (f->flags & ~SETFL_MASK) | (nf & (O_APPEND | O_NONBLOCK));
+		int newflags = (f->flags & ~SETFL_MASK) |
+			       (nf & (O_APPEND | O_NONBLOCK | (f->inode ? O_NOATIME : 0)));
 		f->flags = newflags;
 		pthread_mutex_unlock(&f->flags_lock);
 		r = f->ops && f->ops->setfl ? f->ops->setfl(f, newflags) : 0;

@@ -35,6 +35,94 @@ SYSCALL_DEFINE(openat)
 	return do_openat(t, sys_fd(args->a[0]), args->a[1], (int)args->a[2], (uint32_t)args->a[3]);
 }
 
+/* openat2(dirfd, path, struct open_how *how, size): Linux's build_open_flags
+ * checks, then the walk under how.resolve. */
+#define OPEN_HOW_SIZE_VER0 24
+#define OPENAT2_VALID_FLAGS                                                                 \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | \
+	 O_ASYNC | O_DIRECT | LINUX_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |      \
+	 O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE)
+#define OPENAT2_PATH_FLAGS (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
+#define OPENAT2_TMPFILE_BIT 020000000 /* __O_TMPFILE */
+
+SYSCALL_DEFINE(openat2)
+{
+	uint64_t usize = args->a[3];
+	uint64_t how[3];
+	if (usize < OPEN_HOW_SIZE_VER0)
+		return -EINVAL;
+	if (usize > 4096)
+		return -E2BIG;
+	if (copy_from_user(t, how, args->a[2], sizeof(how)))
+		return -EFAULT;
+	if (usize > sizeof(how)) {
+		/* A bigger (newer) struct is fine if the unknown tail is zero. */
+		uint8_t tail[256];
+		for (uint64_t off = sizeof(how); off < usize;) {
+			size_t n = usize - off < sizeof(tail) ? (size_t)(usize - off) : sizeof(tail);
+			if (copy_from_user(t, tail, args->a[2] + off, n))
+				return -EFAULT;
+			for (size_t i = 0; i < n; i++)
+				if (tail[i])
+					return -E2BIG;
+			off += n;
+		}
+	}
+	uint64_t flags = how[0], mode = how[1], resolve = how[2];
+	if (flags & ~(uint64_t)OPENAT2_VALID_FLAGS)
+		return -EINVAL;
+	if (resolve & ~(uint64_t)0x3f)
+		return -EINVAL;
+	if ((resolve & 0x18) == 0x18) /* RESOLVE_BENEATH | RESOLVE_IN_ROOT */
+		return -EINVAL;
+	if (flags & (O_CREAT | OPENAT2_TMPFILE_BIT)) {
+		if (mode & ~(uint64_t)07777)
+			return -EINVAL;
+	} else if (mode) {
+		return -EINVAL;
+	}
+	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
+		return -EINVAL;
+	if ((flags & O_PATH) && (flags & ~(uint64_t)OPENAT2_PATH_FLAGS))
+		return -EINVAL;
+	if (!(flags & O_PATH))
+		flags |= LINUX_O_LARGEFILE;
+	int err;
+	char *path = sys_getpath(t, args->a[1], &err);
+	if (!path)
+		return err;
+	struct file *f;
+	err = vfs_openat2(t, sys_fd(args->a[0]), path, (int)flags, (uint32_t)mode,
+			  (unsigned)resolve, &f);
+	free(path);
+	if (err)
+		return err;
+	f->flags &= ~O_CLOEXEC;
+	int fd = fd_install(t->fdt, f, flags & O_CLOEXEC, 0);
+	file_put(f);
+	return fd;
+}
+
+/* fadvise64(fd, offset, len, advice): only validated; the sentry keeps no
+ * page cache whose behaviour the advice could change. */
+SYSCALL_DEFINE(fadvise64)
+{
+	int64_t len = (int64_t)args->a[2];
+	int advice = (int)args->a[3];
+	struct file *f = sys_fget(t, sys_fd(args->a[0]));
+	if (!f)
+		return -EBADF;
+	int err = 0;
+	if (file_flags(f) & O_PATH)
+		err = -EBADF;
+	else if (f->inode && S_ISFIFO(f->inode->mode))
+		err = -ESPIPE;
+	else if (len < 0 || advice < 0 || advice > 5) /* NORMAL .. NOREUSE */
+		err = -EINVAL;
+	file_put(f);
+	return err;
+}
+
 SYSCALL_DEFINE(open)
 {
 	return do_openat(t, AT_FDCWD, args->a[0], (int)args->a[1], (uint32_t)args->a[2]);

@@ -9,6 +9,7 @@
  * XATTR_SIZE_MAX (64 KiB) bytes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 
 #include "syscalls/sys_fs.h"
@@ -27,7 +28,9 @@ static int xattr_target(struct task *t, uint64_t upath, int fd, bool follow, str
 		if (!f)
 			return -EBADF;
 		err = 0;
-		if (!f->path.dentry || !f->path.dentry->inode) {
+		if (file_flags(f) & O_PATH) {
+			err = -EBADF; /* Linux's fdget */
+		} else if (!f->path.dentry || !f->path.dentry->inode) {
 			err = -EOPNOTSUPP; /* pipes, sockets, anonymous files */
 		} else {
 			*out = f->path;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "fs/fsnotify.h"
+#include "kernel/task.h"
 #include "vfs/vfs_internal.h"
 
 pthread_rwlock_t vfs_tree_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -279,6 +280,15 @@ struct dentry *vfs_lookup_one(struct dentry *dir, const char *name, int *err)
 
 enum mkkind { MK_REG = MK_REG_, MK_DIR = MK_DIR_, MK_NOD = MK_NOD_, MK_LNK = MK_LNK_ };
 
+uint32_t vfs_strip_sgid(struct inode *dir, uint32_t mode, struct task *t)
+{
+	if (t && !S_ISDIR(mode) && (dir->mode & S_ISGID) &&
+	    (mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
+	    !creds_in_group(&t->creds, dir->gid) && !creds_capable(&t->creds, CAP_FSETID))
+		mode &= ~(uint32_t)S_ISGID;
+	return mode;
+}
+
 int vfs_mknode_locked(struct dentry *dir, const char *name, int kind, uint32_t mode, uint64_t rdev,
 		      const char *target, struct task *t, struct dentry **out)
 {
@@ -304,6 +314,8 @@ int vfs_mknode_locked(struct dentry *dir, const char *name, int kind, uint32_t m
 	}
 	if (!have)
 		return -EPERM;
+	if (kind != MK_DIR)
+		mode = vfs_strip_sgid(dir->inode, mode, t);
 	struct dentry *child = d_alloc(dir, name);
 	if (!child)
 		return -ENOMEM;
@@ -381,7 +393,7 @@ int vfs_remove_locked(struct dentry *dir, struct dentry *victim, bool isdir)
 		return -ENOTDIR;
 	if (!isdir && vdir)
 		return -EISDIR;
-	if (atomic_load(&victim->mounted) > 0)
+	if (d_mountpoint_local(victim))
 		return -EBUSY;
 	if (dir->sb->flags & SB_RDONLY)
 		return -EROFS;

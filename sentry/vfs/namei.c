@@ -22,7 +22,38 @@ struct nameidata {
 	/* A magic link resolved to an open file without a path (a pipe, a host
 	 * descriptor): only valid as the last component; cur is the link. */
 	struct file *file;
+	const struct vfs_resolve *rs; /* openat2's restrictions, or NULL */
 };
+
+int vfs_resolve_may_follow(const struct vfs_resolve *rs, bool magic)
+{
+	if (!rs)
+		return 0;
+	if (rs->flags & VFS_RESOLVE_NO_SYMLINKS)
+		return -ELOOP;
+	if (magic && (rs->flags & VFS_RESOLVE_NO_MAGICLINKS))
+		return -ELOOP;
+	if (magic && (rs->flags & VFS_RESOLVE_SCOPED))
+		return -EXDEV; /* Linux: not safe for scoped lookups */
+	return 0;
+}
+
+int vfs_resolve_may_jump_root(const struct vfs_resolve *rs, const struct path *at,
+			      const struct path *root)
+{
+	if (!rs)
+		return 0;
+	if (rs->flags & VFS_RESOLVE_BENEATH)
+		return -EXDEV;
+	if ((rs->flags & VFS_RESOLVE_NO_XDEV) && at->mnt != root->mnt)
+		return -EXDEV;
+	return 0;
+}
+
+static bool nd_no_xdev(const struct nameidata *nd)
+{
+	return nd->rs && (nd->rs->flags & VFS_RESOLVE_NO_XDEV);
+}
 
 void task_root(struct task *t, struct path *out)
 {
@@ -52,39 +83,46 @@ struct file *task_fget(struct task *t, int fd)
 }
 
 /* Step onto whatever is mounted on nd->cur (repeatedly). */
-static void follow_mounts(struct nameidata *nd)
+static int follow_mounts(struct nameidata *nd)
 {
 	struct mount *m;
 	while ((m = lookup_mnt(nd->cur.mnt, nd->cur.dentry)) != NULL) {
+		if (nd_no_xdev(nd)) {
+			mntput(m);
+			return -EXDEV;
+		}
 		dget(m->root);
 		path_put(&nd->cur);
 		nd->cur.mnt = m;
 		nd->cur.dentry = m->root;
 	}
+	return 0;
 }
 
-static void follow_dotdot(struct nameidata *nd)
+static int follow_dotdot(struct nameidata *nd)
 {
 	for (;;) {
 		if (path_equal(&nd->cur, &nd->root))
-			return;
+			return nd->rs && (nd->rs->flags & VFS_RESOLVE_BENEATH) ? -EXDEV : 0;
 		if (nd->cur.dentry != nd->cur.mnt->root) {
 			struct dentry *p = dget_parent(nd->cur.dentry);
 			if (!p)
-				return;
+				return 0;
 			dput(nd->cur.dentry);
 			nd->cur.dentry = p;
 			break;
 		}
 		struct mount *m = nd->cur.mnt;
 		if (!m->parent)
-			return;
+			return 0;
+		if (nd_no_xdev(nd))
+			return -EXDEV;
 		struct path up = {m->parent, m->mountpoint};
 		path_get(&up);
 		path_put(&nd->cur);
 		nd->cur = up;
 	}
-	follow_mounts(nd);
+	return follow_mounts(nd);
 }
 
 static int walk(struct nameidata *nd, const char *s, bool follow_last, bool want_dir_last);
@@ -97,12 +135,24 @@ static int follow_link(struct nameidata *nd, struct path *link)
 	if (++nd->nlinks > VFS_MAXSYMLINKS)
 		return -ELOOP;
 	const struct inode_operations *iops = link->dentry->inode->iops;
-	if (iops && iops->get_path) {
+	bool magic = iops && iops->get_path;
+	int rerr = vfs_resolve_may_follow(nd->rs, magic);
+	if (rerr)
+		return rerr;
+	if (magic) {
 		struct path to = {0};
 		struct file *f = NULL;
 		int err = iops->get_path(link->dentry, &to, &f);
 		if (err)
 			return err;
+		if (nd_no_xdev(nd) && (f || to.mnt != nd->cur.mnt)) {
+			/* Linux's nd_jump_link: a jump to another mount */
+			if (f)
+				file_put(f);
+			else
+				path_put(&to);
+			return -EXDEV;
+		}
 		path_put(&nd->cur);
 		if (f) {
 			nd->file = f;
@@ -127,6 +177,11 @@ static int follow_link(struct nameidata *nd, struct path *link)
 	}
 	target[n] = '\0';
 	if (target[0] == '/') {
+		rerr = vfs_resolve_may_jump_root(nd->rs, &nd->cur, &nd->root);
+		if (rerr) {
+			free(target);
+			return rerr;
+		}
 		path_put(&nd->cur);
 		nd->cur = nd->root;
 		path_get(&nd->cur);
@@ -175,7 +230,9 @@ static int walk(struct nameidata *nd, const char *s, bool follow_last, bool want
 		if (len == 1 && name[0] == '.')
 			continue;
 		if (len == 2 && name[0] == '.' && name[1] == '.') {
-			follow_dotdot(nd);
+			err = follow_dotdot(nd);
+			if (err)
+				return err;
 			continue;
 		}
 		struct dentry *child = vfs_lookup_one(nd->cur.dentry, name, &err);
@@ -186,6 +243,11 @@ static int walk(struct nameidata *nd, const char *s, bool follow_last, bool want
 		/* Cross mounts on the child. */
 		struct mount *m;
 		while ((m = lookup_mnt(next.mnt, next.dentry)) != NULL) {
+			if (nd_no_xdev(nd)) {
+				mntput(m);
+				path_put(&next);
+				return -EXDEV;
+			}
 			dget(m->root);
 			path_put(&next);
 			next.mnt = m;
@@ -208,12 +270,20 @@ static int walk(struct nameidata *nd, const char *s, bool follow_last, bool want
 
 /* Set up nd for a walk of path from base (when non-NULL) or dirfd. */
 static int nd_init(struct nameidata *nd, struct task *t, const struct path *base, int dirfd,
-		   const char *path, int *nlinks)
+		   const char *path, int *nlinks, const struct vfs_resolve *rs)
 {
 	memset(nd, 0, sizeof(*nd));
 	nd->t = t;
 	nd->nlinks = nlinks ? *nlinks : 0;
-	task_root(t, &nd->root);
+	nd->rs = rs;
+	if (rs && (rs->flags & VFS_RESOLVE_SCOPED)) {
+		if (path[0] == '/' && (rs->flags & VFS_RESOLVE_BENEATH))
+			return -EXDEV;
+		nd->root = rs->root;
+		path_get(&nd->root);
+	} else {
+		task_root(t, &nd->root);
+	}
 	if (!nd->root.mnt)
 		return -ENOENT;
 	if (path[0] == '/') {
@@ -272,6 +342,13 @@ static void nd_result(struct nameidata *nd, int *nlinks, struct path *out, struc
 int vfs_path_lookup_at(struct task *t, const struct path *base, int dirfd, const char *path,
 		       unsigned flags, int *nlinks, struct path *out, struct file **filep)
 {
+	return vfs_path_lookup_rs(t, base, dirfd, path, flags, nlinks, out, filep, NULL);
+}
+
+int vfs_path_lookup_rs(struct task *t, const struct path *base, int dirfd, const char *path,
+		       unsigned flags, int *nlinks, struct path *out, struct file **filep,
+		       const struct vfs_resolve *rs)
+{
 	struct nameidata nd;
 	if (filep)
 		*filep = NULL;
@@ -279,7 +356,7 @@ int vfs_path_lookup_at(struct task *t, const struct path *base, int dirfd, const
 		return -ENOENT;
 	if (strlen(path) >= VFS_PATH_MAX)
 		return -ENAMETOOLONG;
-	int err = nd_init(&nd, t, base, dirfd, path, nlinks);
+	int err = nd_init(&nd, t, base, dirfd, path, nlinks, rs);
 	if (err)
 		return err;
 	err = walk(&nd, path, flags & LOOKUP_FOLLOW, flags & LOOKUP_DIRECTORY);
@@ -326,6 +403,14 @@ int vfs_path_parent_at(struct task *t, const struct path *base, int dirfd, const
 		       int *nlinks, struct path *parent, char *lastbuf, int *last_type,
 		       bool *trailing_slash)
 {
+	return vfs_path_parent_rs(t, base, dirfd, path, nlinks, parent, lastbuf, last_type,
+				  trailing_slash, NULL);
+}
+
+int vfs_path_parent_rs(struct task *t, const struct path *base, int dirfd, const char *path,
+		       int *nlinks, struct path *parent, char *lastbuf, int *last_type,
+		       bool *trailing_slash, const struct vfs_resolve *rs)
+{
 	struct nameidata nd;
 	if (!path[0])
 		return -ENOENT;
@@ -354,7 +439,7 @@ int vfs_path_parent_at(struct task *t, const struct path *base, int dirfd, const
 	else
 		*last_type = LAST_NORM;
 
-	int err = nd_init(&nd, t, base, dirfd, path, nlinks);
+	int err = nd_init(&nd, t, base, dirfd, path, nlinks, rs);
 	if (err)
 		return err;
 	char *dirpart = strndup(path, start);
@@ -524,7 +609,7 @@ int vfs_rename_locked(struct dentry *olddir, struct dentry *old, struct dentry *
 			err = -EISDIR;
 			goto out;
 		}
-		if (atomic_load(&target->mounted) > 0) {
+		if (d_mountpoint_local(target)) {
 			err = -EBUSY;
 			goto out;
 		}
@@ -533,7 +618,7 @@ int vfs_rename_locked(struct dentry *olddir, struct dentry *old, struct dentry *
 			goto out;
 		}
 	}
-	if (atomic_load(&old->mounted) > 0) {
+	if (d_mountpoint_local(old)) {
 		err = -EBUSY;
 		goto out;
 	}

@@ -49,7 +49,8 @@ static void cross_mounts(struct path *p)
  * its file (*filep when it has no path).
  */
 static int open_create(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
-		       struct path *out, struct file **filep, bool *created)
+		       struct path *out, struct file **filep, bool *created,
+		       const struct vfs_resolve *rs)
 {
 	struct path base = {0};
 	char *linkbuf = NULL;
@@ -61,14 +62,15 @@ static int open_create(struct task *t, int dirfd, const char *path, int flags, u
 		int lt;
 		bool slash;
 		const struct path *bp = base.dentry ? &base : NULL;
-		err = vfs_path_parent_at(t, bp, dirfd, cur, &nlinks, &parent, last, &lt, &slash);
+		err = vfs_path_parent_rs(t, bp, dirfd, cur, &nlinks, &parent, last, &lt, &slash, rs);
 		if (err)
 			break;
 		if (lt != LAST_NORM || slash) {
 			/* "/", ".", "..", "dir/" with O_CREAT: an existing directory. */
 			path_put(&parent);
 			struct path p;
-			err = vfs_path_lookup_at(t, bp, dirfd, cur, LOOKUP_FOLLOW, &nlinks, &p, NULL);
+			err = vfs_path_lookup_rs(t, bp, dirfd, cur, LOOKUP_FOLLOW, &nlinks, &p, NULL,
+						 rs);
 			if (err == 0) {
 				path_put(&p);
 				err = -EISDIR;
@@ -106,10 +108,20 @@ static int open_create(struct task *t, int dirfd, const char *path, int flags, u
 				err = -ELOOP;
 			else if (++nlinks > VFS_MAXSYMLINKS)
 				err = -ELOOP;
+			else if ((err = vfs_resolve_may_follow(rs, iops && iops->get_path)))
+				;
 			else if (iops && iops->get_path) {
 				struct path to = {0};
 				err = iops->get_path(child, &to, filep);
-				if (err == 0 && *filep) {
+				if (err == 0 && rs && (rs->flags & VFS_RESOLVE_NO_XDEV) &&
+				    (*filep || to.mnt != parent.mnt)) {
+					if (*filep)
+						file_put(*filep);
+					else
+						path_put(&to);
+					*filep = NULL;
+					err = -EXDEV;
+				} else if (err == 0 && *filep) {
 					out->mnt = parent.mnt; /* the link itself */
 					out->dentry = child;
 					mntget(out->mnt);
@@ -122,6 +134,19 @@ static int open_create(struct task *t, int dirfd, const char *path, int flags, u
 					linkbuf = malloc(VFS_PATH_MAX + 1);
 				ssize_t n = linkbuf ? vfs_readlink_d(child, linkbuf, VFS_PATH_MAX)
 						    : -ENOMEM;
+				if (n > 0 && linkbuf[0] == '/' && rs) {
+					struct path root;
+					if (rs->flags & VFS_RESOLVE_SCOPED) {
+						root = rs->root;
+						path_get(&root);
+					} else {
+						task_root(t, &root);
+					}
+					err = vfs_resolve_may_jump_root(rs, &parent, &root);
+					path_put(&root);
+					if (err)
+						n = err;
+				}
 				if (n >= 0) {
 					linkbuf[n] = '\0';
 					dput(child);
@@ -156,11 +181,11 @@ static int open_create(struct task *t, int dirfd, const char *path, int flags, u
  * where the filesystem has no tmpfile op). Without O_EXCL linkat can name it
  * later. */
 static int open_tmpfile(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
-			struct file **out)
+			struct file **out, const struct vfs_resolve *rs)
 {
 	struct path p;
 	unsigned lf = LOOKUP_DIRECTORY | ((flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW);
-	int err = vfs_path_lookup(t, dirfd, path, lf, &p);
+	int err = vfs_path_lookup_rs(t, NULL, dirfd, path, lf, NULL, &p, NULL, rs);
 	if (err)
 		return err;
 	struct dentry *dir = p.dentry, *child = NULL;
@@ -177,7 +202,8 @@ static int open_tmpfile(struct task *t, int dirfd, const char *path, int flags, 
 		goto out;
 	child->flags |= D_DEAD; /* never in the dentry cache */
 	pthread_mutex_lock(&dir->lock);
-	err = dir->inode->iops->tmpfile(dir, child, S_IFREG | (mode & ~task_umask(t) & 07777), t);
+	err = dir->inode->iops->tmpfile(
+		dir, child, vfs_strip_sgid(dir->inode, S_IFREG | (mode & ~task_umask(t) & 07777), t), t);
 	pthread_mutex_unlock(&dir->lock);
 	if (err == 0 && !child->inode)
 		err = -EIO;
@@ -205,8 +231,8 @@ out:
 	return err;
 }
 
-int vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
-	       struct file **out)
+static int openat_rs(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
+		     const struct vfs_resolve *rs, struct file **out)
 {
 	struct path p;
 	struct file *mf = NULL; /* a magic link's file without a path */
@@ -216,6 +242,9 @@ int vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t 
 
 	if (flags & O_PATH)
 		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	/* Linux 6.4+ build_open_flags: never a regular file from O_DIRECTORY. */
+	if ((flags & O_CREAT) && (flags & O_DIRECTORY) && !(flags & VFS_O_TMPFILE_BIT))
+		return -EINVAL;
 	if (flags & VFS_O_TMPFILE_BIT) {
 		/* Linux's build_open_flags: O_TMPFILE needs O_DIRECTORY, no
 		 * O_CREAT, and write access. */
@@ -224,15 +253,16 @@ int vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t 
 			return -EINVAL;
 		if (acc == O_RDONLY)
 			return -EINVAL;
-		return open_tmpfile(t, dirfd, path, flags, mode, out);
+		return open_tmpfile(t, dirfd, path, flags, mode, out, rs);
 	}
 	if ((flags & O_CREAT) && !(flags & O_PATH)) {
-		err = open_create(t, dirfd, path, flags, mode, &p, &mf, &created);
+		err = open_create(t, dirfd, path, flags, mode, &p, &mf, &created, rs);
 	} else {
 		unsigned lf = (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
-		if (flags & O_DIRECTORY)
+		/* With O_NOFOLLOW a final symlink is not followed: ENOTDIR below. */
+		if ((flags & O_DIRECTORY) && !(flags & O_NOFOLLOW))
 			lf |= LOOKUP_DIRECTORY;
-		err = vfs_path_lookup_at(t, NULL, dirfd, path, lf, NULL, &p, &mf);
+		err = vfs_path_lookup_rs(t, NULL, dirfd, path, lf, NULL, &p, &mf, rs);
 	}
 	if (err)
 		return err;
@@ -244,6 +274,10 @@ int vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t 
 
 	struct inode *inode = p.dentry->inode;
 	uint32_t m = inode->mode;
+	if ((flags & O_DIRECTORY) && !S_ISDIR(m)) {
+		err = -ENOTDIR;
+		goto out;
+	}
 	if (flags & O_PATH)
 		goto do_open;
 	if (S_ISLNK(m)) {
@@ -267,6 +301,12 @@ int vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t 
 		err = inode_permission(inode, may, t);
 		if (err)
 			goto out;
+		/* Linux's may_open: O_NOATIME only for the owner or CAP_FOWNER. */
+		if ((flags & O_NOATIME) && t && t->creds.fsuid != inode->uid &&
+		    !creds_capable(&t->creds, CAP_FOWNER)) {
+			err = -EPERM;
+			goto out;
+		}
 		if ((may & MAY_WRITE) && (S_ISREG(m) || S_ISDIR(m) || S_ISLNK(m))) {
 			err = vfs_may_write_sb(p.mnt, p.dentry);
 			if (err)
@@ -291,6 +331,38 @@ do_open:
 		fsnotify_open(*out);
 out:
 	path_put(&p);
+	return err;
+}
+
+int vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
+	       struct file **out)
+{
+	return openat_rs(t, dirfd, path, flags, mode, NULL, out);
+}
+
+int vfs_openat2(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
+		unsigned resolve, struct file **out)
+{
+	struct vfs_resolve rs = {.flags = resolve};
+	if (resolve & ~(unsigned)(VFS_RESOLVE_NO_XDEV | VFS_RESOLVE_NO_MAGICLINKS |
+				  VFS_RESOLVE_NO_SYMLINKS | VFS_RESOLVE_SCOPED | VFS_RESOLVE_CACHED))
+		return -EINVAL;
+	if ((resolve & VFS_RESOLVE_SCOPED) == VFS_RESOLVE_SCOPED)
+		return -EINVAL;
+	/* Every lookup here is "cached"; only the creating opens cannot be. */
+	if ((resolve & VFS_RESOLVE_CACHED) && (flags & (O_TRUNC | O_CREAT | VFS_O_TMPFILE_BIT)))
+		return -EAGAIN;
+	if (!resolve)
+		return openat_rs(t, dirfd, path, flags, mode, NULL, out);
+	if (resolve & VFS_RESOLVE_SCOPED) {
+		/* The starting directory becomes the walk's root. */
+		int err = vfs_path_lookup_at(t, NULL, dirfd, "", LOOKUP_EMPTY, NULL, &rs.root, NULL);
+		if (err)
+			return err;
+	}
+	int err = openat_rs(t, dirfd, path, flags, mode, &rs, out);
+	if (resolve & VFS_RESOLVE_SCOPED)
+		path_put(&rs.root);
 	return err;
 }
 

@@ -188,6 +188,19 @@ out:
 	return err;
 }
 
+/* Linux's may_linkat with fs.protected_hardlinks = 1 (systemd's default):
+ * unless the owner (or CAP_FOWNER), only a regular, non-set-ID file the
+ * caller may read and write can get another name. */
+static int may_linkat(struct task *t, struct inode *i)
+{
+	if (!t || t->creds.fsuid == i->uid || creds_capable(&t->creds, CAP_FOWNER))
+		return 0;
+	if (!S_ISREG(i->mode) || (i->mode & S_ISUID) ||
+	    (i->mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		return -EPERM;
+	return inode_permission(i, MAY_READ | MAY_WRITE, t) ? -EPERM : 0;
+}
+
 int vfs_linkat(struct task *t, int olddfd, const char *oldpath, int newdfd, const char *newpath,
 	       unsigned lookup_flags)
 {
@@ -211,6 +224,8 @@ int vfs_linkat(struct task *t, int olddfd, const char *oldpath, int newdfd, cons
 		err = lt == LAST_NORM ? -ENOENT : -EEXIST;
 	else if (old.mnt != np.mnt)
 		err = -EXDEV;
+	else if ((err = may_linkat(t, old.dentry->inode)))
+		;
 	else if (!(err = may_create(t, &np)))
 		err = vfs_link_in(old.dentry, np.dentry, last);
 	path_put(&old);

@@ -89,5 +89,8 @@ void fs_context_get(struct fs_context *fs);
 void fs_context_put(struct fs_context *fs);
 /* chdir for boot (--cwd): 0 or -errno */
 int fs_context_chdir(struct task *t, const char *path);
+/* unshare(CLONE_NEWNS) / clone(CLONE_NEWNS): give fs (not shared with other
+ * tasks) a new mount namespace, a copy of its current one (vfs/mount.c). */
+int vfs_unshare_mount_ns(struct fs_context *fs);
 
 #endif

@@ -319,6 +319,7 @@ struct mount {
 #define MNT_NOSUID 0x2
 #define MNT_NODEV 0x4
 #define MNT_NOEXEC 0x8
+/* 0x100 is MNT_NS_ROOT, internal to vfs/mount.c (vfs/mount_ops.h). */
 
 struct path {
 	struct mount *mnt;
@@ -486,6 +487,10 @@ int vfs_reopen(struct task *t, struct file *f, int flags, struct file **out);
 /* Open by path. flags/mode as openat(2); mode is masked with the umask. */
 int vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
 	       struct file **out);
+/* openat2: vfs_openat under RESOLVE_* flags resolve (Linux's values); the
+ * open_how checks (size, unknown O_ flags, mode) are the caller's. */
+int vfs_openat2(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
+		unsigned resolve, struct file **out);
 
 /* --- fd tables and fs contexts (for procfs: /proc/PID/fd, cwd, root) ----- */
 

@@ -18,6 +18,9 @@ void dput_locked_parent(struct dentry *dir, struct dentry *child);
 enum { MK_REG_, MK_DIR_, MK_NOD_, MK_LNK_ };
 int vfs_mknode_locked(struct dentry *dir, const char *name, int kind, uint32_t mode, uint64_t rdev,
 		      const char *target, struct task *t, struct dentry **out);
+/* Linux's mode_strip_sgid: in a setgid directory, a group-executable setgid
+ * non-directory made by a non-member without CAP_FSETID loses S_ISGID. */
+uint32_t vfs_strip_sgid(struct inode *dir, uint32_t mode, struct task *t);
 int vfs_remove_locked(struct dentry *dir, struct dentry *victim, bool isdir);
 int vfs_link_locked(struct dentry *old, struct dentry *dir, const char *name);
 /* Both dirs locked, rename_lock held. */
@@ -30,6 +33,10 @@ bool d_is_ancestor(struct dentry *anc, struct dentry *d);
 
 /* The top mount on (parent, d) with a reference, or NULL. */
 struct mount *lookup_mnt(struct mount *parent, struct dentry *d);
+/* Is d a mountpoint in the calling task's mount namespace (rmdir, unlink
+ * and rename then fail with EBUSY; other namespaces do not count, as
+ * Linux's is_local_mountpoint)? Takes vfs_mount_lock: no lock 5 held. */
+bool d_mountpoint_local(struct dentry *d);
 
 /* Task helpers (t may be NULL in unit tests: root creds, root fs). */
 void task_root(struct task *t, struct path *out);
@@ -48,6 +55,35 @@ int vfs_path_lookup_at(struct task *t, const struct path *base, int dirfd, const
 int vfs_path_parent_at(struct task *t, const struct path *base, int dirfd, const char *path,
 		       int *nlinks, struct path *parent, char *lastbuf, int *last_type,
 		       bool *trailing_slash);
+
+/* openat2's RESOLVE_* restrictions on one path walk (rs NULL: none). */
+#define VFS_RESOLVE_NO_XDEV 0x01
+#define VFS_RESOLVE_NO_MAGICLINKS 0x02
+#define VFS_RESOLVE_NO_SYMLINKS 0x04
+#define VFS_RESOLVE_BENEATH 0x08
+#define VFS_RESOLVE_IN_ROOT 0x10
+#define VFS_RESOLVE_CACHED 0x20
+#define VFS_RESOLVE_SCOPED (VFS_RESOLVE_BENEATH | VFS_RESOLVE_IN_ROOT)
+struct vfs_resolve {
+	unsigned flags;   /* VFS_RESOLVE_* (Linux's RESOLVE_* values) */
+	struct path root; /* BENEATH/IN_ROOT: the starting directory, the walk's root */
+};
+/* The same walks under rs (as openat2): absolute paths and "/" symlinks start
+ * at rs->root (IN_ROOT) or fail EXDEV (BENEATH), ".." stops at rs->root (or
+ * EXDEV), mount crossings fail EXDEV (NO_XDEV), symlinks ELOOP (NO_SYMLINKS),
+ * magic links ELOOP (NO_MAGICLINKS) or EXDEV (scoped). */
+int vfs_path_lookup_rs(struct task *t, const struct path *base, int dirfd, const char *path,
+		       unsigned flags, int *nlinks, struct path *out, struct file **filep,
+		       const struct vfs_resolve *rs);
+int vfs_path_parent_rs(struct task *t, const struct path *base, int dirfd, const char *path,
+		       int *nlinks, struct path *parent, char *lastbuf, int *last_type,
+		       bool *trailing_slash, const struct vfs_resolve *rs);
+/* May a walk under rs at `at` follow the symlink link? magic: it is a magic
+ * link. 0, -ELOOP or -EXDEV. */
+int vfs_resolve_may_follow(const struct vfs_resolve *rs, bool magic);
+/* May a walk under rs at `at` jump to its root (an absolute symlink)? */
+int vfs_resolve_may_jump_root(const struct vfs_resolve *rs, const struct path *at,
+			      const struct path *root);
 
 extern struct path vfs_boot_cwd;
 int vfs_may_write_sb(struct mount *m, struct dentry *d);
