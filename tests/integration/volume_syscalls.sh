@@ -6,7 +6,7 @@
 # from it.
 source "$(dirname "$0")/lib.sh" "$@"
 
-bindir="$SCRATCH_BASE/../syscalls"
+bindir="${SYSCALL_TEST_DIR:-$SCRATCH_BASE/../syscalls}"
 vol="$WORK/tmpvol"
 mkdir -p "$vol/bin"
 n=0
