@@ -394,6 +394,37 @@ static int map_stack(struct exec_state *st, bool exec)
 	return 0;
 }
 
+/* Keep a copy of the auxv just laid out (for /proc/PID/auxv, as Linux's
+ * mm->saved_auxv): it follows argc, argv[], NULL, envp[], NULL. */
+static void save_auxv(const struct exec_stack_out *out, int argc, int envc,
+		      struct loader_result *res)
+{
+	const uint64_t *w = out->image;
+	size_t nw = out->size / sizeof(uint64_t);
+	size_t i = (size_t)argc + (size_t)envc + 3;
+
+	res->auxv_words = 0;
+	while (i + 1 < nw && res->auxv_words + 2 <= LOADER_AUXV_WORDS) {
+		res->auxv[res->auxv_words++] = w[i];
+		res->auxv[res->auxv_words++] = w[i + 1];
+		if (w[i] == AT_NULL)
+			break;
+		i += 2;
+	}
+}
+
+/* The credentials after exec of f (set-ID bits, capabilities), and whether
+ * the exec is secure: Linux's begin_new_exec -> bprm_creds_from_file. */
+static void exec_creds(struct exec_state *st, struct file *f, struct loader_result *res)
+{
+	const struct loader_args *a = st->args;
+
+	if (a->creds && a->exec_creds)
+		res->secure = a->exec_creds(a->creds, f, &res->creds);
+	else
+		res->secure = a->secure;
+}
+
 static int write_stack(struct exec_state *st, const struct loaded *exe, const struct loaded *interp,
 		       uint64_t vdso, struct loader_result *res)
 {
@@ -432,9 +463,17 @@ static int write_stack(struct exec_state *st, const struct loaded *exe, const st
 	    .minsigstksz = getauxval(AT_MINSIGSTKSZ),
 	    .sysinfo_ehdr = vdso,
 	};
+	if (a->creds && a->exec_creds) {
+		in.aux.uid = res->creds.uid;
+		in.aux.euid = res->creds.euid;
+		in.aux.gid = res->creds.gid;
+		in.aux.egid = res->creds.egid;
+		in.aux.secure = res->secure ? 1 : 0;
+	}
 	r = exec_stack_build(&in, top, EXEC_STACK_SIZE, &out);
 	if (r)
 		return r == -E2BIG ? fail(st, r, "argument list too long") : r;
+	save_auxv(&out, in.argc, in.envc, res);
 	r = mm_write(st->mm, out.sp, out.image, out.size);
 	if (!r) {
 		mm_set_args(st->mm, out.arg_start, out.arg_end, out.env_start, out.env_end);
@@ -504,6 +543,7 @@ static int load_elf(struct exec_state *st, struct file *f, const char *head, siz
 		r = (int)vdso;
 		goto out;
 	}
+	exec_creds(st, f, res);
 	r = write_stack(st, &exe, ifile ? &interp : NULL, (uint64_t)vdso, res);
 	if (r)
 		goto out;

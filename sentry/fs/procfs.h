@@ -124,6 +124,20 @@ ssize_t procfs_self_link(struct inode *inode, char *buf, size_t size);
 ssize_t procfs_thread_self_link(struct inode *inode, char *buf, size_t size);
 /* Sum of the resident sizes of every address space (for meminfo). */
 uint64_t procfs_total_rss(void);
+/* The task a /proc/PID or /proc/PID/task/TID inode describes (for the
+ * PID view: the first live thread, else the leader); kernel.lock held. */
+struct task;
+struct thread_group;
+struct task *procfs_inode_task_locked(struct inode *inode, struct thread_group **tgp);
+
+/* procfs_pid2.c: more /proc/PID files (shown through procfs_pid.c's tables). */
+int procfs_show_auxv(struct inode *inode, struct seq_buf *s);
+int procfs_show_io(struct inode *inode, struct seq_buf *s);
+int procfs_show_personality(struct inode *inode, struct seq_buf *s);
+int procfs_show_loginuid(struct inode *inode, struct seq_buf *s);
+int procfs_show_sessionid(struct inode *inode, struct seq_buf *s);
+/* /proc/PID/task/TID/children */
+int procfs_show_children(struct inode *inode, struct seq_buf *s);
 
 /* procfs_mounts.c: /proc/PID/mounts and mountinfo (one mount namespace). */
 int procfs_render_mounts(struct pbuf *b, int mountinfo);

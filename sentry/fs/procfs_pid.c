@@ -95,6 +95,11 @@ static struct task *inode_task_locked(struct inode *inode, struct thread_group *
 	return find_task_locked(key_tgid(inode), key_tid(inode), tgp);
 }
 
+struct task *procfs_inode_task_locked(struct inode *inode, struct thread_group **tgp)
+{
+	return inode_task_locked(inode, tgp);
+}
+
 /* --- snapshots and referenced objects ------------------------------------ */
 
 static int take_snap(struct inode *inode, struct procfs_task_snap *s)
@@ -822,10 +827,15 @@ static const struct synth_entry ns_entries[] = {
 	     .mode = S_IFDIR | 0555,                                                               \
 	     .dir_ops = &fdinfo_dir_ops,                                                           \
 	     .fill_attr = pid_fill_attr},                                                          \
-	    {.name = "ns", .mode = S_IFDIR | 0511, .children = ns_entries, .fill_attr = pid_fill_attr}
+	    {.name = "ns", .mode = S_IFDIR | 0511, .children = ns_entries, .fill_attr = pid_fill_attr}, \
+	    PID_FILE("auxv", 0400, procfs_show_auxv), PID_FILE("io", 0400, procfs_show_io),        \
+	    PID_FILE("personality", 0400, procfs_show_personality),                                \
+	    PID_FILE("loginuid", 0644, procfs_show_loginuid),                                      \
+	    PID_FILE("sessionid", 0444, procfs_show_sessionid)
 
 static const struct synth_entry tid_entries[] = {
     PID_COMMON_ENTRIES,
+    PID_FILE("children", 0444, procfs_show_children),
     {.name = NULL},
 };
 

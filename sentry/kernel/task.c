@@ -293,6 +293,8 @@ int task_exec(struct task *t, const char *path, char **argv, char **envp, char *
 		.euid = t->creds.euid,
 		.gid = t->creds.gid,
 		.egid = t->creds.egid,
+		.creds = &t->creds,
+		.exec_creds = creds_exec_file,
 	};
 	struct loader_result *res = calloc(1, sizeof(*res));
 	struct platform_thread *old_pthr = t->pthr, *pthr;
@@ -364,6 +366,16 @@ int task_exec(struct task *t, const char *path, char **argv, char **envp, char *
 			memset(a, 0, sizeof(*a));
 	}
 	snprintf(t->tg->exe_path, sizeof(t->tg->exe_path), "%s", res->exe_path);
+	/* The new credentials (set-ID bits, capabilities) and what goes with
+	 * them, as Linux's begin_new_exec / commit_creds. */
+	_Static_assert(sizeof(t->tg->saved_auxv) == LOADER_AUXV_WORDS * sizeof(uint64_t),
+		       "saved_auxv size");
+	memcpy(t->tg->saved_auxv, res->auxv, sizeof(t->tg->saved_auxv));
+	t->tg->saved_auxv_words = res->auxv_words;
+	t->tg->undumpable = res->creds.euid != res->creds.uid || res->creds.egid != res->creds.gid;
+	if (res->secure)
+		t->tg->pdeath_signal = 0; /* the parent may not signal it */
+	t->creds = res->creds;
 	posix_timers_free(t->tg); /* timers do not survive exec */
 	pthread_mutex_unlock(&kernel.lock);
 	memcpy(t->comm, res->comm, sizeof(t->comm));

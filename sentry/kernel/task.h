@@ -86,6 +86,13 @@ struct thread_group {
 	uint64_t exit_utime, exit_stime; /* kernel.lock */
 	uint64_t child_utime, child_stime; /* kernel.lock */
 	char exe_path[4096];          /* sandbox path of the executable */
+	/* The auxv of the last exec (Linux's mm->saved_auxv, for
+	 * /proc/PID/auxv): type, value pairs up to and with AT_NULL. */
+	uint64_t saved_auxv[64];      /* kernel.lock */
+	int saved_auxv_words;         /* kernel.lock */
+	/* Not dumpable (PR_GET_DUMPABLE 0): set by a set-ID exec, as Linux
+	 * with suid_dumpable 0; cleared by an ordinary exec. */
+	bool undumpable;              /* kernel.lock */
 	/* signalfd readiness (fs/signalfd.c): woken by signalfd_notify() when a
 	 * signal becomes pending. Set up on first use (kernel.lock). */
 	struct waitq signalfd_wq;

@@ -181,6 +181,9 @@ long do_clone3(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, ui
 		memcpy(tg->sigactions, t->tg->sigactions, sizeof(tg->sigactions));
 		memcpy(tg->rlimits, t->tg->rlimits, sizeof(tg->rlimits));
 		memcpy(tg->exe_path, t->tg->exe_path, sizeof(tg->exe_path));
+		memcpy(tg->saved_auxv, t->tg->saved_auxv, sizeof(tg->saved_auxv));
+		tg->saved_auxv_words = t->tg->saved_auxv_words;
+		tg->undumpable = t->tg->undumpable;
 		tg->exit_signal = exit_signal;
 		tg->leader = c;
 		tg->nr_threads = 1;

@@ -272,14 +272,26 @@ SYSCALL_DEFINE(prctl)
 		return 0;
 	case PR_GET_NAME:
 		return copy_to_user(t, args->a[1], t->comm, TASK_COMM_LEN);
-	case PR_GET_DUMPABLE:
-		return 1;
+	case PR_GET_DUMPABLE: {
+		pthread_mutex_lock(&kernel.lock);
+		long d = !t->tg->undumpable;
+		pthread_mutex_unlock(&kernel.lock);
+		return d;
+	}
 	case PR_SET_DUMPABLE:
-		return args->a[1] <= 1 ? 0 : -EINVAL;
-	case PR_SET_NO_NEW_PRIVS:
-		return args->a[1] == 1 && !args->a[2] && !args->a[3] && !args->a[4] ? 0 : -EINVAL;
-	case PR_GET_NO_NEW_PRIVS:
+		if (args->a[1] > 1)
+			return -EINVAL;
+		pthread_mutex_lock(&kernel.lock);
+		t->tg->undumpable = !args->a[1];
+		pthread_mutex_unlock(&kernel.lock);
 		return 0;
+	case PR_SET_NO_NEW_PRIVS:
+		if (args->a[1] != 1 || args->a[2] || args->a[3] || args->a[4])
+			return -EINVAL;
+		t->creds.no_new_privs = true; /* for good: inherited, never cleared */
+		return 0;
+	case PR_GET_NO_NEW_PRIVS:
+		return t->creds.no_new_privs;
 	case PR_GET_SECCOMP:
 		return 0;
 	case PR_CAPBSET_READ:

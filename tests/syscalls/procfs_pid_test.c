@@ -1,7 +1,9 @@
-/* /proc/PID files beyond the basics: fdinfo, smaps, ns, wchan. */
+/* /proc/PID files beyond the basics: fdinfo, smaps, ns, wchan, auxv, task/TID/children,
+ * io, personality, loginuid, sessionid. */
 #include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 
 #include "harness.h"
@@ -141,4 +143,140 @@ TEST(stopped_process_shows_state_T)
 	EXPECT_TRUE(strstr(buf, "State:\tT (stopped)\n") != NULL);
 	kill(child, SIGKILL);
 	EXPECT_EQ(waitpid(child, &status, 0), child);
+}
+
+TEST(auxv_matches_getauxval)
+{
+	uint64_t aux[128];
+	int fd = EXPECT_SYS(open("/proc/self/auxv", O_RDONLY));
+	if (fd < 0)
+		return;
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof(aux) && (n = read(fd, (char *)aux + len, sizeof(aux) - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	EXPECT_EQ(len % 16, 0);
+	if (!EXPECT_GE(len, 32))
+		return;
+	size_t words = len / 8;
+	uint64_t pagesz = 0, uid = ~0ull, entry = 0;
+	bool has_null = false;
+	for (size_t i = 0; i + 1 < words; i += 2) {
+		if (aux[i] == AT_NULL) {
+			has_null = true;
+			EXPECT_EQ(i + 2, words); /* AT_NULL ends it */
+			break;
+		}
+		if (aux[i] == AT_PAGESZ)
+			pagesz = aux[i + 1];
+		if (aux[i] == AT_UID)
+			uid = aux[i + 1];
+		if (aux[i] == AT_ENTRY)
+			entry = aux[i + 1];
+	}
+	EXPECT_TRUE(has_null);
+	EXPECT_EQ(pagesz, getauxval(AT_PAGESZ));
+	EXPECT_EQ(uid, getauxval(AT_UID));
+	EXPECT_EQ(entry, getauxval(AT_ENTRY));
+	EXPECT_NE(entry, 0);
+}
+
+TEST(auxv_is_inherited_by_fork)
+{
+	int p[2];
+	if (EXPECT_SYS(pipe(p)) < 0)
+		return;
+	pid_t pid = EXPECT_SYS(fork());
+	if (pid == 0) {
+		uint64_t aux[128];
+		int fd = open("/proc/self/auxv", O_RDONLY);
+		ssize_t n = fd < 0 ? -1 : read(fd, aux, sizeof(aux));
+		uint64_t v = 0;
+		for (ssize_t i = 0; i + 1 < n / 8; i += 2)
+			if (aux[i] == AT_ENTRY)
+				v = aux[i + 1];
+		_exit(write(p[1], &v, sizeof(v)) == sizeof(v) ? 0 : 1);
+	}
+	uint64_t v = 0;
+	EXPECT_EQ(read(p[0], &v, sizeof(v)), (ssize_t)sizeof(v));
+	EXPECT_EQ(v, getauxval(AT_ENTRY));
+	int st;
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+TEST(children_lists_forked_children)
+{
+	char path[96], buf[256];
+	pid_t kids[2];
+	for (int i = 0; i < 2; i++) {
+		kids[i] = EXPECT_SYS(fork());
+		if (kids[i] == 0) {
+			pause();
+			_exit(0);
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", getpid(), getpid());
+	ssize_t n = slurp(path, buf, sizeof(buf));
+	if (EXPECT_GT(n, 0)) {
+		EXPECT_EQ(buf[n - 1], ' '); /* "pid pid " without a newline */
+		for (int i = 0; i < 2; i++) {
+			char want[24];
+			snprintf(want, sizeof(want), "%d ", kids[i]);
+			bool found = false;
+			for (char *p = buf; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL)
+				if (strncmp(p, want, strlen(want)) == 0)
+					found = true;
+			EXPECT_TRUE(found);
+		}
+	}
+	/* /proc/self/task/TID/children only: not in /proc/PID itself. */
+	EXPECT_ERRNO(open("/proc/self/children", O_RDONLY), ENOENT);
+	for (int i = 0; i < 2; i++) {
+		kill(kids[i], SIGKILL);
+		EXPECT_EQ(waitpid(kids[i], NULL, 0), kids[i]);
+	}
+	/* Reaped: no longer listed. */
+	n = slurp(path, buf, sizeof(buf));
+	EXPECT_EQ(n, 0);
+}
+
+TEST(io_personality_loginuid_sessionid_parse)
+{
+	char buf[512];
+	ssize_t n = slurp("/proc/self/io", buf, sizeof(buf));
+	if (EXPECT_GT(n, 0)) {
+		const char *keys[] = {"rchar", "wchar", "syscr", "syscw", "read_bytes", "write_bytes",
+				      "cancelled_write_bytes"};
+		char *p = buf;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			char key[32];
+			unsigned long long v;
+			int used = 0;
+			if (!EXPECT_EQ(sscanf(p, "%31[^:]: %llu\n%n", key, &v, &used), 2))
+				break;
+			EXPECT_STREQ(key, keys[i]);
+			p += used;
+		}
+		EXPECT_EQ(*p, '\0');
+	}
+	n = slurp("/proc/self/personality", buf, sizeof(buf));
+	EXPECT_EQ(n, 9);
+	EXPECT_STREQ(buf, "00000000\n");
+	n = slurp("/proc/self/loginuid", buf, sizeof(buf));
+	if (EXPECT_GT(n, 0)) {
+		char *end;
+		unsigned long v = strtoul(buf, &end, 10);
+		EXPECT_EQ(*end, '\0');
+		(void)v;
+	}
+	n = slurp("/proc/self/sessionid", buf, sizeof(buf));
+	if (EXPECT_GT(n, 0)) {
+		char *end;
+		strtoul(buf, &end, 10);
+		EXPECT_EQ(*end, '\0');
+	}
 }

@@ -1,0 +1,111 @@
+/*
+ * More /proc/PID files (the tables are in procfs_pid.c): auxv, io,
+ * personality, loginuid, sessionid, and /proc/PID/task/TID/children.
+ *
+ * Each file looks its task up under kernel.lock, copies what it shows, and
+ * formats it after dropping the lock where that matters.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fs/procfs.h"
+#include "kernel/kernel.h"
+#include "kernel/task.h"
+#include "vfs/vfs_impl.h"
+
+/* /proc/PID/auxv: the auxv the loader wrote at the last exec (binary
+ * type, value pairs ending with AT_NULL), as Linux's mm->saved_auxv. */
+int procfs_show_auxv(struct inode *inode, struct seq_buf *s)
+{
+	uint64_t auxv[sizeof(((struct thread_group *)0)->saved_auxv) / sizeof(uint64_t)];
+	struct thread_group *tg;
+	int words = 0;
+
+	pthread_mutex_lock(&kernel.lock);
+	struct task *t = procfs_inode_task_locked(inode, &tg);
+	if (t) {
+		words = tg->saved_auxv_words;
+		if (words < 0 || words > (int)(sizeof(auxv) / sizeof(auxv[0])))
+			words = 0;
+		memcpy(auxv, tg->saved_auxv, (size_t)words * sizeof(uint64_t));
+	}
+	pthread_mutex_unlock(&kernel.lock);
+	if (!t)
+		return -ESRCH;
+	seq_write(s, auxv, (size_t)words * sizeof(uint64_t));
+	return 0;
+}
+
+/* /proc/PID/io: I/O accounting is not kept, so every counter reads 0. */
+int procfs_show_io(struct inode *inode, struct seq_buf *s)
+{
+	pthread_mutex_lock(&kernel.lock);
+	struct task *t = procfs_inode_task_locked(inode, NULL);
+	pthread_mutex_unlock(&kernel.lock);
+	if (!t)
+		return -ESRCH;
+	seq_printf(s, "rchar: 0\nwchar: 0\nsyscr: 0\nsyscw: 0\nread_bytes: 0\nwrite_bytes: 0\n"
+		      "cancelled_write_bytes: 0\n");
+	return 0;
+}
+
+/* /proc/PID/personality: personality(2) is not modelled: PER_LINUX. */
+int procfs_show_personality(struct inode *inode, struct seq_buf *s)
+{
+	pthread_mutex_lock(&kernel.lock);
+	struct task *t = procfs_inode_task_locked(inode, NULL);
+	pthread_mutex_unlock(&kernel.lock);
+	if (!t)
+		return -ESRCH;
+	seq_printf(s, "%08x\n", 0u);
+	return 0;
+}
+
+/* /proc/PID/loginuid and sessionid: no audit login, so both are unset
+ * ((uid_t)-1 and AUDIT_SID_UNSET), printed without a newline as Linux. */
+static int show_unset(struct inode *inode, struct seq_buf *s)
+{
+	pthread_mutex_lock(&kernel.lock);
+	struct task *t = procfs_inode_task_locked(inode, NULL);
+	pthread_mutex_unlock(&kernel.lock);
+	if (!t)
+		return -ESRCH;
+	seq_printf(s, "%u", 4294967295u);
+	return 0;
+}
+
+int procfs_show_loginuid(struct inode *inode, struct seq_buf *s)
+{
+	return show_unset(inode, s);
+}
+
+int procfs_show_sessionid(struct inode *inode, struct seq_buf *s)
+{
+	return show_unset(inode, s);
+}
+
+/*
+ * /proc/PID/task/TID/children: "pid pid ... " (each followed by a space, no
+ * newline). Linux lists the children that thread TID created; children are
+ * only recorded per process here, so the leader thread shows all of the
+ * process's children (zombies included, as Linux) and other threads none.
+ */
+int procfs_show_children(struct inode *inode, struct seq_buf *s)
+{
+	struct pbuf b;
+
+	pbuf_init(&b);
+	pthread_mutex_lock(&kernel.lock);
+	struct thread_group *tg;
+	struct task *t = procfs_inode_task_locked(inode, &tg);
+	if (t && t == tg->leader)
+		for (struct thread_group *c = tg->children; c; c = c->sibling)
+			pbuf_printf(&b, "%d ", c->tgid);
+	pthread_mutex_unlock(&kernel.lock);
+	if (!t) {
+		pbuf_free(&b);
+		return -ESRCH;
+	}
+	return procfs_pbuf_to_seq(&b, s);
+}
