@@ -59,6 +59,33 @@ static bool key_eq(const struct futex_key *a, const struct futex_key *b)
 	return a->kind == b->kind && a->x == b->x && a->y == b->y && a->z == b->z;
 }
 
+/*
+ * Compare-and-exchange of the futex word at addr in mm (Linux's
+ * futex_atomic_cmpxchg_inatomic): *cur is the value found; the word became
+ * nval iff *cur == old. Atomic against the application's own threads when
+ * the platform has cmpxchg32 and the caller is t's own sentry thread in its
+ * address space (the platform runs lock cmpxchg in t's stopped host
+ * thread). Otherwise (a platform without it, another task's memory) it is a
+ * read and a write under futex_lock: atomic against other futex calls only.
+ * 0 or -EFAULT.
+ */
+static int futex_atomic_cmpxchg(struct task *t, struct mm *mm, uint64_t addr, uint32_t old,
+				uint32_t nval, uint32_t *cur)
+{
+	if (platform->cmpxchg32 && t && mm == t->mm && t == task_current() && t->pthr &&
+	    platform_current() == t->pthr) {
+		int r = platform->cmpxchg32(t->pthr, addr, old, nval, cur);
+		if (r == 0 || r == -EFAULT)
+			return r;
+		/* -ENOSYS/-ESRCH: not available now; fall back. */
+	}
+	if (mm_read(mm, cur, addr, sizeof(*cur)))
+		return -EFAULT;
+	if (*cur != old)
+		return 0;
+	return mm_write(mm, addr, &nval, sizeof(nval)) ? -EFAULT : 0;
+}
+
 static int64_t now_ns(clockid_t c)
 {
 	struct timespec ts;
@@ -246,10 +273,8 @@ out:
 
 /*
  * FUTEX_WAKE_OP: *uaddr2 = oldval OP oparg, wake nr_wake on uaddr, and if
- * oldval CMP cmparg also nr_wake2 on uaddr2. The read-modify-write is made
- * under futex_lock through process_vm_readv/writev: atomic against other
- * futex calls, not against a thread of the application writing the word at
- * the same instant (the host gives us no atomic access to its memory).
+ * oldval CMP cmparg also nr_wake2 on uaddr2. The read-modify-write is a
+ * cmpxchg loop (futex_atomic_cmpxchg), as Linux's arch_futex_atomic_op.
  */
 static long futex_wake_op(struct task *t, uint64_t a1, uint64_t a2, bool priv, int nr_wake,
 			  int nr_wake2, uint32_t encoded)
@@ -283,26 +308,33 @@ static long futex_wake_op(struct task *t, uint64_t a1, uint64_t a2, bool priv, i
 		r = -EFAULT;
 		goto out;
 	}
-	switch (op) {
-	case FUTEX_OP_SET:
-		newval = oparg;
-		break;
-	case FUTEX_OP_ADD:
-		newval = (int32_t)((uint32_t)oldval + (uint32_t)oparg);
-		break;
-	case FUTEX_OP_OR:
-		newval = oldval | oparg;
-		break;
-	case FUTEX_OP_ANDN:
-		newval = oldval & ~oparg;
-		break;
-	default:
-		newval = oldval ^ oparg;
-		break;
-	}
-	if (copy_to_user(t, a2, &newval, sizeof(newval))) {
-		r = -EFAULT;
-		goto out;
+	for (;;) {
+		uint32_t found;
+		switch (op) {
+		case FUTEX_OP_SET:
+			newval = oparg;
+			break;
+		case FUTEX_OP_ADD:
+			newval = (int32_t)((uint32_t)oldval + (uint32_t)oparg);
+			break;
+		case FUTEX_OP_OR:
+			newval = oldval | oparg;
+			break;
+		case FUTEX_OP_ANDN:
+			newval = oldval & ~oparg;
+			break;
+		default:
+			newval = oldval ^ oparg;
+			break;
+		}
+		if (futex_atomic_cmpxchg(t, t->mm, a2, (uint32_t)oldval, (uint32_t)newval,
+					 &found)) {
+			r = -EFAULT;
+			goto out;
+		}
+		if (found == (uint32_t)oldval)
+			break;
+		oldval = (int32_t)found; /* the application changed it: again */
 	}
 	/* As Linux, a bad comparison fails after the operation was done. */
 	bool wake2;
@@ -382,13 +414,20 @@ static void pi_take_from_dead_owner(struct task *t, struct futex_waiter *w, uint
 	pthread_mutex_unlock(&futex_lock);
 	bool alive = tid_alive((int)owner);
 	pthread_mutex_lock(&futex_lock);
-	if (alive || w->woken || copy_from_user(t, &cur, addr, sizeof(cur)) ||
-	    (cur & FUTEX_TID_MASK) != owner)
+	if (alive || w->woken || copy_from_user(t, &cur, addr, sizeof(cur)))
 		return;
-	/* As Linux: the new owner's TID, FUTEX_WAITERS and FUTEX_OWNER_DIED. */
-	nval = FUTEX_OWNER_DIED | FUTEX_WAITERS | (uint32_t)t->tid;
-	if (copy_to_user(t, addr, &nval, sizeof(nval)))
-		return;
+	for (;;) {
+		uint32_t found;
+		if ((cur & FUTEX_TID_MASK) != owner)
+			return;
+		/* As Linux: the new owner's TID, FUTEX_WAITERS and FUTEX_OWNER_DIED. */
+		nval = FUTEX_OWNER_DIED | FUTEX_WAITERS | (uint32_t)t->tid;
+		if (futex_atomic_cmpxchg(t, t->mm, addr, cur, nval, &found))
+			return;
+		if (found == cur)
+			break;
+		cur = found;
+	}
 	dequeue(w);
 	w->woken = w->handed = true;
 }
@@ -399,8 +438,9 @@ static void pi_take_from_dead_owner(struct task *t, struct futex_waiter *w, uint
  * robust owner died). A free word (TID 0) is taken; else the waiter sets
  * FUTEX_WAITERS and sleeps until FUTEX_UNLOCK_PI hands it the lock. There
  * is no priority inheritance: the sandbox's threads all have one priority
- * as far as the host is concerned. The word is updated under futex_lock,
- * not atomically against the application's own cmpxchg (see wake_op).
+ * as far as the host is concerned. The word is updated with
+ * futex_atomic_cmpxchg under futex_lock; if the application changed it in
+ * between (its own cmpxchg fast path), the whole step is made again.
  */
 static long futex_lock_pi(struct task *t, uint64_t addr, bool priv, bool trylock, int64_t deadline,
 			  clockid_t clk)
@@ -438,13 +478,14 @@ static long futex_lock_pi(struct task *t, uint64_t addr, bool priv, bool trylock
 			pthread_mutex_unlock(&futex_lock);
 			continue;
 		}
+		uint32_t found = uval;
 		if ((int)owner == t->tid) {
 			r = -EDEADLK;
 		} else if (!owner) {
 			/* Free: take it, keeping OWNER_DIED, and WAITERS if others wait. */
 			nval = (uval & FUTEX_OWNER_DIED) | (uint32_t)t->tid |
 			       (pi_waiters_on(&w.key, NULL) ? FUTEX_WAITERS : 0);
-			r = copy_to_user(t, addr, &nval, sizeof(nval)) ? -EFAULT : 0;
+			r = futex_atomic_cmpxchg(t, t->mm, addr, uval, nval, &found);
 		} else if (trylock) {
 			r = -EWOULDBLOCK;
 		} else if (!alive) {
@@ -452,8 +493,13 @@ static long futex_lock_pi(struct task *t, uint64_t addr, bool priv, bool trylock
 		} else {
 			r = 1;
 			nval = uval | FUTEX_WAITERS;
-			if (nval != uval && copy_to_user(t, addr, &nval, sizeof(nval)))
+			if (nval != uval && futex_atomic_cmpxchg(t, t->mm, addr, uval, nval, &found))
 				r = -EFAULT;
+		}
+		if (r >= 0 && found != uval) {
+			/* The application moved the word under us: look again. */
+			pthread_mutex_unlock(&futex_lock);
+			continue;
 		}
 		if (r <= 0) {
 			pthread_mutex_unlock(&futex_lock);
@@ -515,18 +561,24 @@ static long futex_unlock_pi(struct task *t, uint64_t addr, bool priv)
 		r = -EFAULT;
 		goto out;
 	}
-	if ((int)(uval & FUTEX_TID_MASK) != t->tid) {
-		r = -EPERM;
-		goto out;
-	}
 	/* Waiters are pushed at the head: the last match waited longest. */
 	for (struct futex_waiter *w = waiters; w; w = w->next)
 		if (w->pi && key_eq(&w->key, &key))
 			top = w;
 	nval = top ? FUTEX_WAITERS | (uint32_t)top->tid : 0;
-	if (copy_to_user(t, addr, &nval, sizeof(nval))) {
-		r = -EFAULT;
-		goto out;
+	for (;;) {
+		uint32_t found;
+		if ((int)(uval & FUTEX_TID_MASK) != t->tid) {
+			r = -EPERM;
+			goto out;
+		}
+		if (futex_atomic_cmpxchg(t, t->mm, addr, uval, nval, &found)) {
+			r = -EFAULT;
+			goto out;
+		}
+		if (found == uval)
+			break;
+		uval = found; /* e.g. a waiter's FUTEX_WAITERS, or OWNER_DIED: again */
 	}
 	if (top) {
 		dequeue(top);
@@ -665,19 +717,25 @@ static long futex_cmp_requeue_pi(struct task *t, uint64_t a1, uint64_t a2, bool 
 			goto out;
 		}
 	struct futex_waiter *top = oldest_on(&k1);
-	if (top && !(uval & FUTEX_TID_MASK)) {
+	while (top && !(uval & FUTEX_TID_MASK)) {
 		/* Free: the top waiter takes it (futex_proxy_trylock_atomic). */
-		uint32_t nval = (uval & FUTEX_OWNER_DIED) | (uint32_t)top->tid | FUTEX_WAITERS;
-		if (copy_to_user(t, a2, &nval, sizeof(nval))) {
+		uint32_t found, nval = (uval & FUTEX_OWNER_DIED) | (uint32_t)top->tid | FUTEX_WAITERS;
+		if (futex_atomic_cmpxchg(t, t->mm, a2, uval, nval, &found)) {
 			r = -EFAULT;
 			goto out;
+		}
+		if (found != uval) {
+			uval = found; /* taken or changed meanwhile: look again */
+			continue;
 		}
 		uval = nval;
 		dequeue(top);
 		top->woken = top->handed = true;
 		pthread_cond_signal(&top->cond);
 		done++;
-	} else if (top && (int)(uval & FUTEX_TID_MASK) == top->tid) {
+		break;
+	}
+	if (!done && top && (int)(uval & FUTEX_TID_MASK) == top->tid) {
 		r = -EDEADLK;
 		goto out;
 	}
@@ -689,12 +747,15 @@ static long futex_cmp_requeue_pi(struct task *t, uint64_t a1, uint64_t a2, bool 
 		w->requeued = true;
 		moved++;
 	}
-	if (moved && !(uval & FUTEX_WAITERS)) {
-		uval |= FUTEX_WAITERS;
-		if (copy_to_user(t, a2, &uval, sizeof(uval))) {
+	while (moved && !(uval & FUTEX_WAITERS)) {
+		uint32_t found;
+		if (futex_atomic_cmpxchg(t, t->mm, a2, uval, uval | FUTEX_WAITERS, &found)) {
 			r = -EFAULT;
 			goto out;
 		}
+		if (found == uval)
+			break;
+		uval = found;
 	}
 	r = done + moved;
 out:
@@ -781,19 +842,25 @@ SYSCALL_DEFINE(futex)
 }
 
 /* One robust futex of an exiting thread: mark it owner-died, wake a waiter. */
-static void robust_one(struct mm *mm, uint64_t uaddr, int tid)
+static void robust_one(struct task *t, struct mm *mm, uint64_t uaddr, int tid)
 {
-	uint32_t v, nv;
+	uint32_t v, nv, found;
 
 	if (uaddr & 3)
 		return;
 	if (mm_read(mm, &v, uaddr, sizeof(v)))
 		return;
-	if ((int)(v & FUTEX_TID_MASK) != tid)
-		return;
-	nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
-	if (mm_write(mm, uaddr, &nv, sizeof(nv)))
-		return;
+	/* handle_futex_death: a cmpxchg loop against the other threads. */
+	for (;;) {
+		if ((int)(v & FUTEX_TID_MASK) != tid)
+			return;
+		nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+		if (futex_atomic_cmpxchg(t, mm, uaddr, v, nv, &found))
+			return;
+		if (found == v)
+			break;
+		v = found;
+	}
 	if (v & FUTEX_WAITERS)
 		futex_wake(mm, uaddr, 1, FUTEX_BITSET_MATCH_ANY);
 }
@@ -817,9 +884,9 @@ void futex_exit_robust_list(struct task *t, struct mm *mm)
 			break;
 		/* The low bit marks a PI futex; the address is the same. */
 		if (entry != head.pending)
-			robust_one(mm, (entry & ~1ULL) + (uint64_t)head.futex_offset, t->tid);
+			robust_one(t, mm, (entry & ~1ULL) + (uint64_t)head.futex_offset, t->tid);
 		entry = next;
 	}
 	if (head.pending)
-		robust_one(mm, (head.pending & ~1ULL) + (uint64_t)head.futex_offset, t->tid);
+		robust_one(t, mm, (head.pending & ~1ULL) + (uint64_t)head.futex_offset, t->tid);
 }

@@ -94,11 +94,26 @@ struct platform_ops {
 	/* Free the thread's state after its host thread is gone or killed. */
 	void (*thread_release)(struct platform_thread *thr);
 	/* CPU time the host has charged to the thread (or, process, to its
-	 * whole host process): user and system, in ns. */
+	 * whole host process): user and system, in ns. A thread's own time is
+	 * exact when thr is the calling sentry thread's platform_current();
+	 * for another thread a platform may answer with its process's. */
 	int (*cpu_time)(struct platform_thread *thr, int process, uint64_t *user, uint64_t *sys);
 	/* Save/restore the FP/xsave state (opaque buffer of fpstate_size bytes). */
 	int (*get_fpstate)(struct platform_thread *thr, void *buf);
 	int (*set_fpstate)(struct platform_thread *thr, const void *buf);
+	/*
+	 * Atomic compare-and-exchange of the 32-bit word at addr in thr's
+	 * address space, as the host CPU's lock cmpxchg (futex word updates
+	 * that must not lose a concurrent application update): *cur is set to
+	 * the value found (the word became new_ iff *cur == old). Run by thr
+	 * itself, which must be the calling sentry thread's own stopped thread
+	 * (platform_current()). Returns 0, -EFAULT (unmapped or not writable),
+	 * -ESRCH (not the caller's thread, or gone) or -ENOSYS (not available
+	 * now: fall back). May be NULL: the platform has no
+	 * atomic access, and callers fall back to read/compare/write.
+	 */
+	int (*cmpxchg32)(struct platform_thread *thr, uint64_t addr, uint32_t old, uint32_t new_,
+			 uint32_t *cur);
 	size_t fpstate_size;
 };
 

@@ -44,17 +44,31 @@ static bool is_cpu_clock(clockid_t c)
 
 /* A CPU-time clock (CLOCK_*_CPUTIME_ID or a clock_getcpuclockid /
  * pthread_getcpuclockid one) in ns: the host's CPU clocks of the stub
- * process (a thread's is its process's), plus what earlier images used. */
+ * process, plus what earlier images used. The calling thread's own clock
+ * is its host thread's (platform cpu_time of its own thread); another
+ * thread's is its process's. */
 static int read_cpu_clock(struct task *t, clockid_t c, int64_t *now)
 {
 	int kind, tgid, r;
-	bool thread;
+	bool thread, own = false;
 
 	pthread_mutex_lock(&kernel.lock);
 	r = cpu_clock_decode(t, c, &kind, &tgid, &thread);
-	if (r == 0)
+	if (r == 0 && thread)
+		own = c == CLOCK_THREAD_CPUTIME_ID || ~(c >> 3) == 0 || ~(c >> 3) == t->tid;
+	if (r == 0 && !own)
 		r = cpu_clock_now(t->tg, kind, tgid, now) < 0 ? -EINVAL : 0;
 	pthread_mutex_unlock(&kernel.lock);
+	if (own) {
+		uint64_t u, s;
+		if (t->pthr && platform->cpu_time && platform->cpu_time(t->pthr, 0, &u, &s) == 0) {
+			*now = (int64_t)(kind == 1 /* VIRT */ ? u : u + s);
+			return 0;
+		}
+		pthread_mutex_lock(&kernel.lock);
+		r = cpu_clock_now(t->tg, kind, tgid, now) < 0 ? -EINVAL : 0;
+		pthread_mutex_unlock(&kernel.lock);
+	}
 	return r;
 }
 
@@ -230,7 +244,7 @@ static long sleep_restart(struct task *t)
 static long do_sleep(struct task *t, clockid_t c, int flags, uint64_t req_addr, uint64_t rem_addr)
 {
 	struct guest_timespec g;
-	int64_t deadline;
+	int64_t deadline = 0;
 
 	if (copy_from_user(t, &g, req_addr, sizeof(g)))
 		return -EFAULT;

@@ -15,6 +15,12 @@ for t in "$bindir"/*_test; do
 	name=$(basename "$t")
 	# exit_test needs its wrapper's arguments (exit_check.sh).
 	[ "$name" = exit_test ] && continue
+	# Tests the platform under test does not pass at all (CMake lists them,
+	# e.g. futex_atomic_test on systrap): they fail in ctest's own runs.
+	case " ${SYSCALL_TESTS_EXCLUDE:-} " in *" $name "*)
+		echo "note: $name not run here (excluded on this platform)"
+		continue ;;
+	esac
 	cp "$t" "$vol/bin/"
 	n=$((n + 1))
 done
@@ -22,10 +28,9 @@ if [ "$n" -lt 10 ]; then
 	not_ok "found the syscall test binaries in $bindir ($n)"
 	finish
 fi
-# Each test must pass with the volume whenever it passes without it (a test
-# still being written elsewhere in the tree may fail in both: that is not a
-# gofer problem, and is reported as such). A passing test leaves nothing
-# behind on the host.
+# Each test must pass with the volume (and, to tell a gofer problem from
+# another, is run again without it when it fails). A passing test leaves
+# nothing behind on the host.
 for t in "$vol"/bin/*_test; do
 	name=$(basename "$t")
 	sandboxed "$name" --cwd / --volume "$vol:/tmp" -- "/tmp/bin/$name"
@@ -44,7 +49,8 @@ for t in "$vol"/bin/*_test; do
 	vst=$ST
 	sandboxed "$name.plain" -- "$t"
 	if [ "$ST" -ne 0 ]; then
-		ok "$name fails without the volume too (status $ST; with it $vst): not a gofer problem"
+		not_ok "$name fails with and without the volume (status $vst / $ST)" \
+			"$(grep -E 'FAIL|failed' "$WORK/$name.vol.out" | head -10)"
 	else
 		not_ok "$name with /tmp a writable volume (passes without it)" "exit status $vst" \
 			"$(grep -E 'FAIL|failed' "$WORK/$name.vol.out" | head -10)" \

@@ -272,3 +272,53 @@ TEST(cpu_time_survives_exec)
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(WEXITSTATUS(st), 0);
 }
+
+/* Each thread's CLOCK_THREAD_CPUTIME_ID counts its own CPU time only. */
+static volatile int thread_clock_go;
+
+static void *thread_clock_spinner(void *arg)
+{
+	int64_t *out = arg;
+	int64_t end;
+
+	while (!thread_clock_go)
+		usleep(1000);
+	end = cpu_ns(CLOCK_THREAD_CPUTIME_ID) + 200000000;
+	while (cpu_ns(CLOCK_THREAD_CPUTIME_ID) < end)
+		;
+	*out = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+	return NULL;
+}
+
+static void *thread_clock_sleeper(void *arg)
+{
+	int64_t *out = arg;
+
+	while (!thread_clock_go)
+		usleep(1000);
+	usleep(300000);
+	*out = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+	return NULL;
+}
+
+TEST(thread_cpu_clock_is_per_thread)
+{
+	pthread_t a, b;
+	int64_t spun = 0, slept = 0;
+
+	thread_clock_go = 0;
+	EXPECT_EQ(pthread_create(&a, NULL, thread_clock_spinner, &spun), 0);
+	EXPECT_EQ(pthread_create(&b, NULL, thread_clock_sleeper, &slept), 0);
+	thread_clock_go = 1;
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	EXPECT_GE(spun, 200000000);
+	EXPECT_GT(slept, 0);
+	EXPECT_LT(slept, spun / 4);
+	/* pthread_getcpuclockid of the calling thread names the same clock. */
+	clockid_t self;
+	EXPECT_EQ(pthread_getcpuclockid(pthread_self(), &self), 0);
+	int64_t t1 = cpu_ns(CLOCK_THREAD_CPUTIME_ID), t2 = cpu_ns(self);
+	EXPECT_GE(t2, t1);
+	EXPECT_LT(t2 - t1, 100000000);
+}

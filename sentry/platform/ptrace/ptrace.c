@@ -43,6 +43,7 @@ extern const char stub_blob_start[], stub_blob_end[];
 static int stub_memfd = -1;
 static uint64_t stub_syscall_addr;
 static uint64_t stub_park_addr;
+static uint64_t stub_cmpxchg_addr; /* 0 if the stub has none */
 static arch_regs stub_regs_template;
 static bool have_template;
 
@@ -72,6 +73,11 @@ static int ptrace_init(void)
 	stub_park_addr = stub_syscall_addr + 16;
 	if (off + 16 + 5 > size || memcmp(stub_blob_start + off + 16, "\xb8\x2d\0\0\0", 5) != 0)
 		return -ENOEXEC;
+
+	/* "lock cmpxchg %esi,(%rdi); int3" (stub.S), found by its bytes. */
+	static const char cmpxchg_code[] = "\xf0\x0f\xb1\x37\xcc";
+	const char *at = memmem(stub_blob_start, size, cmpxchg_code, sizeof(cmpxchg_code) - 1);
+	stub_cmpxchg_addr = at ? APP_ADDR_MAX + (uint64_t)(at - stub_blob_start) : 0;
 
 	stub_memfd = memfd_create("sentry-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (stub_memfd < 0)
@@ -175,6 +181,101 @@ dead:
 }
 
 static int scratch_write(struct platform_as *as, uint64_t off, const void *src, size_t n);
+static int scratch_read(struct platform_as *as, uint64_t off, void *dst, size_t n);
+
+/* Where an injected clock_gettime writes its timespec (the stub's filter
+ * allows no other address), and the lock that keeps two sentry threads of
+ * one address space from reading each other's. */
+#define STUB_CLOCK_OFF 0x700
+static pthread_mutex_t stub_clock_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Atomic cmpxchg of a 32-bit application word, run by the calling sentry
+ * thread's own stopped stub thread at stub_cmpxchg (see inject: all
+ * registers are set, so nothing of the application's is disturbed). A
+ * SIGSEGV/SIGBUS stop at the instruction is EFAULT; resuming the thread
+ * later without a signal discards it.
+ */
+static int ptrace_cmpxchg32(struct platform_thread *thr, uint64_t addr, uint32_t old,
+			    uint32_t new_, uint32_t *cur)
+{
+	arch_regs r;
+	int status;
+
+	if (!stub_cmpxchg_addr)
+		return -ENOSYS;
+	if (!thr || thr != platform_current() || thr->dead)
+		return -ESRCH;
+	if ((addr & 3) || addr < APP_ADDR_MIN || addr > APP_ADDR_MAX - 4)
+		return -EFAULT;
+	r = stub_regs_template;
+	r.rip = stub_cmpxchg_addr;
+	r.rax = old;
+	r.rsi = new_;
+	r.rdi = addr;
+	r.orig_rax = (uint64_t)-1;
+	r.fs_base = 0;
+	r.gs_base = 0;
+	if (xptrace(PTRACE_SETREGS, thr->tid, NULL, &r) < 0)
+		goto dead;
+	for (;;) {
+		bind_to_tracer_cpu(thr);
+		if (xptrace(PTRACE_CONT, thr->tid, NULL, NULL) < 0)
+			goto dead;
+		status = wait_stop(thr->tid);
+		if (status < 0 || !WIFSTOPPED(status))
+			goto dead;
+		if (status >> 16 != 0)
+			continue; /* a group-stop or stray event: go on */
+		int sig = WSTOPSIG(status);
+		if (sig == SIGTRAP) {
+			if (xptrace(PTRACE_GETREGS, thr->tid, NULL, &r) < 0)
+				goto dead;
+			if (r.rip == stub_cmpxchg_addr + 5)
+				break; /* the int3 after the instruction */
+			continue;
+		}
+		if (sig == SIGSEGV || sig == SIGBUS) {
+			siginfo_t si;
+			if (xptrace(PTRACE_GETSIGINFO, thr->tid, NULL, &si) < 0)
+				goto dead;
+			/* The kernel's (si_code > 0): only the one instruction ran. */
+			if (si.si_code > 0)
+				return -EFAULT; /* the next resume drops the signal */
+		}
+		if (sig == PLATFORM_KICK_SIGNAL)
+			atomic_store(&thr->kick_pending, 1);
+		/* Anything else is not delivered: the instruction is retried. */
+	}
+	*cur = (uint32_t)r.rax;
+	return 0;
+dead:
+	thr->dead = true;
+	return -ESRCH;
+}
+
+/* The calling sentry thread's own stub thread's CPU clock, read by the
+ * thread itself (the host lets no other process read a thread's clock). */
+static int own_thread_clock(struct platform_thread *thr, uint64_t *ns)
+{
+	struct timespec ts;
+	long r;
+
+	pthread_mutex_lock(&stub_clock_lock);
+	r = inject(thr->as, SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID,
+		   STUB_SCRATCH + STUB_CLOCK_OFF, 0, 0, 0, 0);
+	if (r == 0)
+		r = scratch_read(thr->as, STUB_CLOCK_OFF, &ts, sizeof(ts));
+	pthread_mutex_unlock(&stub_clock_lock);
+	if (r < 0)
+		return (int)r;
+	/* The application can write the scratch page: check, never trust. */
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L ||
+	    ts.tv_sec > (time_t)(UINT64_MAX / 1000000000ULL / 2))
+		return -EIO;
+	*ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return 0;
+}
 
 static struct stub_chan *chan_new(int sock)
 {
@@ -240,6 +341,20 @@ static int install_stub_filter(struct platform_as *as)
 	JUMP(BPF_JMP | BPF_JEQ | BPF_K, STUB_THREAD_CLONE_FLAGS, 1, 0);
 	STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
 	STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	/* clock_gettime(CLOCK_THREAD_CPUTIME_ID, scratch + STUB_CLOCK_OFF) */
+	const uint32_t arg1 = offsetof(struct seccomp_data, args[1]);
+	const uint64_t ts_addr = STUB_SCRATCH + STUB_CLOCK_OFF;
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_gettime, 0, 10);
+	STMT(BPF_LD | BPF_W | BPF_ABS, arg0 + 4);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 7);
+	STMT(BPF_LD | BPF_W | BPF_ABS, arg0);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, CLOCK_THREAD_CPUTIME_ID, 0, 5);
+	STMT(BPF_LD | BPF_W | BPF_ABS, arg1 + 4);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ts_addr >> 32), 0, 3);
+	STMT(BPF_LD | BPF_W | BPF_ABS, arg1);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ts_addr, 0, 1);
+	STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
 	/* recvfrom(0, ..., MSG_PEEK) */
 	STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 	JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_recvfrom, 0, 5);
@@ -763,19 +878,31 @@ static void ptrace_thread_release(struct platform_thread *thr)
 static int ptrace_cpu_time(struct platform_thread *thr, int process, uint64_t *user, uint64_t *sys)
 {
 	struct timespec prof, virt;
-	pid_t id = process ? thr->as->pid : thr->tid;
+	pid_t id = thr->as->pid;
+	uint64_t own = 0;
+	bool have_own = false;
 
-	/* The host lets a process read only its own threads' clocks, so a
-	 * thread's time is its process's (exact while it has one thread). */
-	if (!process) {
-		id = thr->as->pid;
-		process = 1;
-	}
-	if (clock_gettime(HOST_CPUCLOCK(id, !process, 0 /* PROF */), &prof) < 0 ||
-	    clock_gettime(HOST_CPUCLOCK(id, !process, 1 /* VIRT */), &virt) < 0)
+	/* The host lets a process read only its own threads' clocks: the
+	 * calling sentry thread's own thread reads its clock itself (an
+	 * injected clock_gettime); another thread's time is its process's
+	 * (exact while it has one thread). */
+	if (!process && thr == platform_current() && !thr->dead)
+		have_own = own_thread_clock(thr, &own) == 0;
+	if (clock_gettime(HOST_CPUCLOCK(id, 0, 0 /* PROF */), &prof) < 0 ||
+	    clock_gettime(HOST_CPUCLOCK(id, 0, 1 /* VIRT */), &virt) < 0)
 		return -errno;
 	uint64_t p = (uint64_t)prof.tv_sec * 1000000000ULL + (uint64_t)prof.tv_nsec;
 	uint64_t v = (uint64_t)virt.tv_sec * 1000000000ULL + (uint64_t)virt.tv_nsec;
+	if (have_own) {
+		/* The thread clock is user + system together: split it as its
+		 * process's time is split. */
+		uint64_t u = own;
+		if (p > 0 && v < p)
+			u = (uint64_t)((unsigned __int128)own * v / p);
+		*user = u;
+		*sys = own - u;
+		return 0;
+	}
 	*user = v;
 	*sys = p > v ? p - v : 0;
 	return 0;
@@ -829,4 +956,5 @@ const struct platform_ops platform_ptrace = {
 	.get_fpstate = ptrace_get_fpstate,
 	.set_fpstate = ptrace_set_fpstate,
 	.fpstate_size = PLATFORM_FPSTATE_SIZE,
+	.cmpxchg32 = ptrace_cmpxchg32,
 };

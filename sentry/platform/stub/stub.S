@@ -11,6 +11,12 @@
  * traced, until the sentry thread that will run it attaches. It peeks at the
  * stub's socket (descriptor 0), which wakes it only when the sentry goes
  * away (EOF): then it exits, so a handover cut short leaves no process.
+ *
+ * stub_cmpxchg: "lock cmpxchg %esi,(%rdi); int3", run like the injection
+ * point (eax = expected, esi = new, rdi = address; eax = value found) so a
+ * futex word is updated atomically against the application's own threads.
+ * The sentry finds it by its bytes. A fault in it stops the thread with
+ * SIGSEGV/SIGBUS, which the sentry reports as EFAULT and never delivers.
  */
 	.section .text.stub, "ax"
 	.globl stub_syscall
@@ -41,4 +47,10 @@ stub_park:
 	xor %edi, %edi
 	syscall
 	jmp stub_park
+
+	.balign 16
+	.globl stub_cmpxchg
+stub_cmpxchg:
+	lock cmpxchg %esi, (%rdi)
+	int3
 	.section .note.GNU-stack, "", @progbits

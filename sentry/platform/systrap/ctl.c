@@ -16,6 +16,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stddef.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -392,6 +393,21 @@ static int build_filter(struct bpf_b *b)
 	next = block(b, SYS_futex);
 	LD(ARG_LO(1));
 	jmp(b, BPF_JGT | BPF_K, 1, kill, -1);
+	RET(SECCOMP_RET_ALLOW);
+	end_block(b, kill, next);
+	/* clock_gettime(CLOCK_THREAD_CPUTIME_ID, a slot): the thread's own
+	 * CPU clock, read on the sentry's request (systrap_cpu_time) */
+	kill = label(b);
+	next = block(b, SYS_clock_gettime);
+	LD(ARG_HI(0));
+	jmp(b, BPF_JEQ | BPF_K, 0, -1, kill);
+	LD(ARG_LO(0));
+	jmp(b, BPF_JEQ | BPF_K, CLOCK_THREAD_CPUTIME_ID, -1, kill);
+	LD(ARG_HI(1));
+	jmp(b, BPF_JEQ | BPF_K, (uint32_t)(SYSTRAP_SLOTS >> 32), -1, kill);
+	LD(ARG_LO(1));
+	jmp(b, BPF_JGE | BPF_K, (uint32_t)SYSTRAP_SLOTS, -1, kill);
+	jmp(b, BPF_JGE | BPF_K, (uint32_t)(SYSTRAP_SLOTS + SYSTRAP_SLOTS_SIZE - 16), kill, -1);
 	RET(SECCOMP_RET_ALLOW);
 	end_block(b, kill, next);
 	/* arch_prctl: only setting fs or gs */

@@ -705,14 +705,44 @@ static int systrap_cpu_time(struct platform_thread *thr, int process, uint64_t *
 			    uint64_t *sys)
 {
 	struct timespec prof, virt;
+	uint64_t own = 0;
+	bool have_own = false;
 
-	/* Only a process's own threads' clocks are readable: a thread's time
-	 * is its process's (exact while it has one thread). */
+	/* Only a process's own threads' clocks are readable: the calling
+	 * sentry thread's own thread reads its clock itself (a clock_gettime
+	 * made by the stub into its slot); another thread's time is its
+	 * process's (exact while it has one thread). */
+	if (!process && thr == platform_current() && !thr->dead) {
+		uint64_t at = SYSTRAP_SLOTS + (uint64_t)thr->slot * SYSTRAP_SLOT_SIZE +
+			      offsetof(struct systrap_slot, clock_ts);
+		if (systrap_call(thr, SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, at, 0, 0, 0, 0) ==
+		    0) {
+			struct systrap_slot *s = systrap_slot(thr->as, thr->slot);
+			/* The application can write its slot: check, never trust. */
+			long long sec = __atomic_load_n(&s->clock_ts[0], __ATOMIC_RELAXED);
+			long long nsec = __atomic_load_n(&s->clock_ts[1], __ATOMIC_RELAXED);
+			if (sec >= 0 && nsec >= 0 && nsec < 1000000000LL &&
+			    sec < (long long)(UINT64_MAX / 1000000000ULL / 2)) {
+				own = (uint64_t)sec * 1000000000ULL + (uint64_t)nsec;
+				have_own = true;
+			}
+		}
+	}
 	if (clock_gettime(HOST_CPUCLOCK(thr->as->pid, 0 /* PROF */), &prof) < 0 ||
 	    clock_gettime(HOST_CPUCLOCK(thr->as->pid, 1 /* VIRT */), &virt) < 0)
 		return -errno;
 	uint64_t p = (uint64_t)prof.tv_sec * 1000000000ULL + (uint64_t)prof.tv_nsec;
 	uint64_t v = (uint64_t)virt.tv_sec * 1000000000ULL + (uint64_t)virt.tv_nsec;
+	if (have_own) {
+		/* The thread clock is user + system together: split it as its
+		 * process's time is split. */
+		uint64_t u = own;
+		if (p > 0 && v < p)
+			u = (uint64_t)((unsigned __int128)own * v / p);
+		*user = u;
+		*sys = own - u;
+		return 0;
+	}
 	*user = v;
 	*sys = p > v ? p - v : 0;
 	return 0;

@@ -54,6 +54,9 @@ struct systrap_slot {
 	unsigned long long sc_nr, sc_args[6]; /* SYSTRAP_CMD_SYSCALL */
 	long long sc_ret;
 	unsigned char peek;              /* recvfrom buffer */
+	/* An injected clock_gettime(CLOCK_THREAD_CPUTIME_ID) writes here: the
+	 * thread's own CPU clock, which only the thread itself can read. */
+	long long clock_ts[2];
 };
 
 #endif
