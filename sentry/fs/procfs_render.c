@@ -234,7 +234,7 @@ void procfs_render_status(struct pbuf *b, const struct procfs_task_snap *s)
 		    (unsigned long long)c->cap_effective);
 	pbuf_printf(b, "CapBnd:\t%016llx\nCapAmb:\t%016llx\n", (unsigned long long)c->cap_bounding,
 		    (unsigned long long)c->cap_ambient);
-	pbuf_puts(b, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
+	pbuf_printf(b, "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n", c->no_new_privs ? 1 : 0);
 	pbuf_puts(b, "Cpus_allowed:\t");
 	put_cpumask(b, s->ncpus < 1 ? 1 : s->ncpus);
 	pbuf_puts(b, "\nCpus_allowed_list:\t");

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 #include "harness.h"
 
@@ -279,4 +280,23 @@ TEST(io_personality_loginuid_sessionid_parse)
 		strtoul(buf, &end, 10);
 		EXPECT_EQ(*end, '\0');
 	}
+}
+
+TEST(status_shows_no_new_privs)
+{
+	pid_t child = fork();
+	if (child == 0) {
+		char buf[4096];
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+			_exit(2);
+		if (slurp("/proc/self/status", buf, sizeof(buf)) <= 0)
+			_exit(3);
+		_exit(strstr(buf, "\nNoNewPrivs:\t1\n") ? 0 : 1);
+	}
+	int status = -1;
+	EXPECT_EQ(waitpid(child, &status, 0), child);
+	EXPECT_EQ(status, 0);
+	char buf[4096];
+	EXPECT_GT(slurp("/proc/self/status", buf, sizeof(buf)), 0);
+	EXPECT_TRUE(strstr(buf, "\nNoNewPrivs:\t0\n") != NULL);
 }
