@@ -21,11 +21,12 @@
 
 /*
  * The families, by number. A family missing here gives EAFNOSUPPORT:
- * AF_INET and AF_INET6 (the lwIP family will be added here), AF_NETLINK
- * (route netlink, to come), AF_PACKET and the rest.
+ * AF_INET and AF_INET6 (the lwIP family will be added here), AF_PACKET
+ * and the rest.
  */
 static const struct proto_ops *const sock_families[LINUX_AF_MAX] = {
 	[LINUX_AF_UNIX] = &unix_proto_ops,
+	[LINUX_AF_NETLINK] = &netlink_proto_ops,
 };
 
 const struct proto_ops *sock_family_ops(int family)
@@ -145,9 +146,9 @@ static long sock_ioctl(struct file *f, struct task *t, unsigned cmd, uint64_t ar
 {
 	struct socket *s = f->priv;
 	int v;
-	if (!s->ops->ioctl)
-		return -ENOTTY;
-	int r = s->ops->ioctl(s, cmd, &v);
+	int r = s->ops->ioctl ? s->ops->ioctl(s, cmd, &v) : -ENOTTY;
+	if (r == -ENOTTY)
+		return sock_dev_ioctl(t, cmd, arg); /* Linux's dev_ioctl */
 	if (r < 0)
 		return r;
 	return copy_to_user(t, arg, &v, sizeof(v));

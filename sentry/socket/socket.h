@@ -10,7 +10,7 @@
  * Family table (socket.c, sock_families[]):
  *   AF_UNIX     sentry/socket/unix.c: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
  *   AF_INET/6   not yet (lwIP family to come): EAFNOSUPPORT
- *   AF_NETLINK  not yet: EAFNOSUPPORT
+ *   AF_NETLINK  sentry/socket/netlink.c: NETLINK_ROUTE (SOCK_RAW, SOCK_DGRAM)
  *   others      EAFNOSUPPORT
  *
  * Lock order: a family's own locks (unix_lock) -> waitq.lock (waking
@@ -157,5 +157,11 @@ int sock_setsockopt_generic(struct socket *s, struct task *t, int level, int nam
 
 /* The family implementations. */
 extern const struct proto_ops unix_proto_ops;
+extern const struct proto_ops netlink_proto_ops; /* netlink.c: NETLINK_ROUTE */
+
+/* Network device ioctls any socket answers when its family does not
+ * (SIOCGIFINDEX, SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFCONF...; netlink_dev.c);
+ * -ENOTTY for other commands. */
+long sock_dev_ioctl(struct task *t, unsigned cmd, uint64_t arg);
 
 #endif
