@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "platform/platform.h"
 
@@ -27,4 +28,33 @@ void platform_set_current(struct platform_thread *thr)
 struct platform_thread *platform_current(void)
 {
 	return current_thread;
+}
+
+ssize_t platform_vm_copy(pid_t pid, void *local, uint64_t remote, size_t n, int write)
+{
+	size_t done = 0;
+
+	if (n == 0)
+		return 0;
+	/* Addresses above the application range are never the application's. */
+	if (remote >= APP_ADDR_MAX)
+		return -EFAULT;
+	if (n > APP_ADDR_MAX - remote)
+		n = APP_ADDR_MAX - remote;
+	while (done < n) {
+		struct iovec l = {(char *)local + done, n - done};
+		struct iovec r = {(void *)(uintptr_t)(remote + done), n - done};
+		ssize_t k = write ? process_vm_writev(pid, &l, 1, &r, 1, 0)
+				  : process_vm_readv(pid, &l, 1, &r, 1, 0);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (k == 0)
+			break;
+		done += (size_t)k;
+	}
+	/* process_vm_* stops at a page it cannot access: nothing past it. */
+	return done ? (ssize_t)done : -EFAULT;
 }

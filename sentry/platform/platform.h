@@ -129,4 +129,10 @@ int platform_select(const char *name);
 void platform_set_current(struct platform_thread *thr);
 struct platform_thread *platform_current(void);
 
+/* For platforms whose address spaces are host processes: copy n bytes
+ * between local memory and remote in pid with process_vm_readv/writev
+ * (write: local -> remote). Returns the bytes copied before the first
+ * inaccessible page, or -EFAULT if none. */
+ssize_t platform_vm_copy(pid_t pid, void *local, uint64_t remote, size_t n, int write);
+
 #endif

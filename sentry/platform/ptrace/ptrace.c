@@ -761,46 +761,15 @@ static int ptrace_msync(struct platform_as *as, uint64_t addr, uint64_t len, int
 	return (int)inject(as, SYS_msync, addr, len, (uint64_t)flags, 0, 0, 0);
 }
 
-static ssize_t vm_copy(struct platform_as *as, void *local, uint64_t remote, size_t n, int write)
-{
-	size_t done = 0;
-
-	if (n == 0)
-		return 0;
-	/* Addresses above the application range are never the application's. */
-	if (remote >= APP_ADDR_MAX || n > APP_ADDR_MAX - remote) {
-		if (remote >= APP_ADDR_MAX)
-			return -EFAULT;
-		n = APP_ADDR_MAX - remote;
-	}
-	while (done < n) {
-		struct iovec l = {(char *)local + done, n - done};
-		struct iovec r = {(void *)(uintptr_t)(remote + done), n - done};
-		ssize_t k = write ? process_vm_writev(as->pid, &l, 1, &r, 1, 0)
-				  : process_vm_readv(as->pid, &l, 1, &r, 1, 0);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (k == 0)
-			break;
-		done += (size_t)k;
-	}
-	/* process_vm_* stops at a page it cannot access; retry nothing past it. */
-	if (done == 0)
-		return -EFAULT;
-	return (ssize_t)done;
-}
 
 static ssize_t ptrace_read(struct platform_as *as, void *dst, uint64_t src, size_t n)
 {
-	return vm_copy(as, dst, src, n, 0);
+	return platform_vm_copy(as->pid, dst, src, n, 0);
 }
 
 static ssize_t ptrace_write(struct platform_as *as, uint64_t dst, const void *src, size_t n)
 {
-	return vm_copy(as, (void *)src, dst, n, 1);
+	return platform_vm_copy(as->pid, (void *)src, dst, n, 1);
 }
 
 static int ptrace_run(struct platform_thread *thr, arch_regs *regs,
