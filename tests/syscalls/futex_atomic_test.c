@@ -12,7 +12,7 @@
 
 #include "harness.h"
 
-#define ITERS 4000 /* enough to lose updates without atomics; ptrace injections are slow */
+#define ITERS 1500 /* enough to lose updates without atomics; ptrace injections are slow */
 #define NTHREADS 4
 
 static long fx(uint32_t *a, int op, uint32_t val, uintptr_t t, uint32_t *a2, uint32_t v3)
