@@ -86,6 +86,54 @@ static int futex_atomic_cmpxchg(struct task *t, struct mm *mm, uint64_t addr, ui
 	return mm_write(mm, addr, &nval, sizeof(nval)) ? -EFAULT : 0;
 }
 
+/*
+ * FUTEX_WAKE_OP's *addr = old OP oparg (Linux's arch_futex_atomic_op_inuser),
+ * *old the value replaced: one platform atomic_op32 when it can (a loop of
+ * injected cmpxchgs would rarely win against an application thread that
+ * updates the word in a tight loop), else a futex_atomic_cmpxchg loop.
+ * 0 or -EFAULT.
+ */
+static int futex_atomic_op(struct task *t, uint64_t addr, int op, int32_t oparg, int32_t *old)
+{
+	uint32_t found;
+
+	if (platform->atomic_op32 && t == task_current() && t->pthr &&
+	    platform_current() == t->pthr) {
+		int r = platform->atomic_op32(t->pthr, addr, op, (uint32_t)oparg, &found);
+		if (r == 0)
+			*old = (int32_t)found;
+		if (r == 0 || r == -EFAULT)
+			return r;
+	}
+	if (copy_from_user(t, old, addr, sizeof(*old)))
+		return -EFAULT;
+	for (;;) {
+		int32_t newval;
+		switch (op) {
+		case FUTEX_OP_SET:
+			newval = oparg;
+			break;
+		case FUTEX_OP_ADD:
+			newval = (int32_t)((uint32_t)*old + (uint32_t)oparg);
+			break;
+		case FUTEX_OP_OR:
+			newval = *old | oparg;
+			break;
+		case FUTEX_OP_ANDN:
+			newval = *old & ~oparg;
+			break;
+		default:
+			newval = *old ^ oparg;
+			break;
+		}
+		if (futex_atomic_cmpxchg(t, t->mm, addr, (uint32_t)*old, (uint32_t)newval, &found))
+			return -EFAULT;
+		if (found == (uint32_t)*old)
+			return 0;
+		*old = (int32_t)found; /* the application changed it: again */
+	}
+}
+
 static int64_t now_ns(clockid_t c)
 {
 	struct timespec ts;
@@ -282,7 +330,7 @@ static long futex_wake_op(struct task *t, uint64_t a1, uint64_t a2, bool priv, i
 	struct futex_key k1, k2;
 	int op = (int)((encoded >> 28) & 7), cmp = (int)((encoded >> 24) & 15);
 	int32_t oparg = (int32_t)(encoded << 8) >> 20, cmparg = (int32_t)(encoded << 20) >> 20;
-	int32_t oldval, newval;
+	int32_t oldval;
 	long r;
 	int woken = 0;
 
@@ -304,37 +352,9 @@ static long futex_wake_op(struct task *t, uint64_t a1, uint64_t a2, bool priv, i
 		return -ENOSYS;
 	}
 	pthread_mutex_lock(&futex_lock);
-	if (copy_from_user(t, &oldval, a2, sizeof(oldval))) {
+	if (futex_atomic_op(t, a2, op, oparg, &oldval)) {
 		r = -EFAULT;
 		goto out;
-	}
-	for (;;) {
-		uint32_t found;
-		switch (op) {
-		case FUTEX_OP_SET:
-			newval = oparg;
-			break;
-		case FUTEX_OP_ADD:
-			newval = (int32_t)((uint32_t)oldval + (uint32_t)oparg);
-			break;
-		case FUTEX_OP_OR:
-			newval = oldval | oparg;
-			break;
-		case FUTEX_OP_ANDN:
-			newval = oldval & ~oparg;
-			break;
-		default:
-			newval = oldval ^ oparg;
-			break;
-		}
-		if (futex_atomic_cmpxchg(t, t->mm, a2, (uint32_t)oldval, (uint32_t)newval,
-					 &found)) {
-			r = -EFAULT;
-			goto out;
-		}
-		if (found == (uint32_t)oldval)
-			break;
-		oldval = (int32_t)found; /* the application changed it: again */
 	}
 	/* As Linux, a bad comparison fails after the operation was done. */
 	bool wake2;

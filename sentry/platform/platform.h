@@ -114,6 +114,14 @@ struct platform_ops {
 	 */
 	int (*cmpxchg32)(struct platform_thread *thr, uint64_t addr, uint32_t old, uint32_t new_,
 			 uint32_t *cur);
+	/*
+	 * FUTEX_WAKE_OP's atomic read-modify-write of the same kind of word:
+	 * op is FUTEX_OP_SET, _ADD, _OR, _ANDN or _XOR (linux/futex.h), *old
+	 * the value replaced. Same callers and results as cmpxchg32 (and
+	 * -EINVAL for another op); may be NULL.
+	 */
+	int (*atomic_op32)(struct platform_thread *thr, uint64_t addr, int op, uint32_t oparg,
+			   uint32_t *old);
 	size_t fpstate_size;
 };
 

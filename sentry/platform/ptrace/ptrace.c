@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/ptrace.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -44,6 +45,7 @@ static int stub_memfd = -1;
 static uint64_t stub_syscall_addr;
 static uint64_t stub_park_addr;
 static uint64_t stub_cmpxchg_addr; /* 0 if the stub has none */
+static uint64_t stub_atomic_op_addr, stub_atomic_op_end; /* 0 if none; end: after its int3 */
 static arch_regs stub_regs_template;
 static bool have_template;
 
@@ -78,6 +80,17 @@ static int ptrace_init(void)
 	static const char cmpxchg_code[] = "\xf0\x0f\xb1\x37\xcc";
 	const char *at = memmem(stub_blob_start, size, cmpxchg_code, sizeof(cmpxchg_code) - 1);
 	stub_cmpxchg_addr = at ? APP_ADDR_MAX + (uint64_t)(at - stub_blob_start) : 0;
+	/* stub_atomic_op, 16 bytes on ("mov (%rdi),%eax"), ends with
+	 * "lock cmpxchg %ecx,(%rdi); jne 1b; int3". */
+	static const char atomic_tail[] = "\xf0\x0f\xb1\x0f\x75";
+	if (at && (size_t)(at - stub_blob_start) + 16 + 64 <= size &&
+	    memcmp(at + 16, "\x8b\x07", 2) == 0) {
+		const char *tail = memmem(at + 16, 64, atomic_tail, sizeof(atomic_tail) - 1);
+		if (tail && tail[6] == '\xcc') {
+			stub_atomic_op_addr = stub_cmpxchg_addr + 16;
+			stub_atomic_op_end = APP_ADDR_MAX + (uint64_t)(tail + 7 - stub_blob_start);
+		}
+	}
 
 	stub_memfd = memfd_create("sentry-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (stub_memfd < 0)
@@ -190,33 +203,24 @@ static int scratch_read(struct platform_as *as, uint64_t off, void *dst, size_t 
 static pthread_mutex_t stub_clock_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
- * Atomic cmpxchg of a 32-bit application word, run by the calling sentry
- * thread's own stopped stub thread at stub_cmpxchg (see inject: all
- * registers are set, so nothing of the application's is disturbed). A
- * SIGSEGV/SIGBUS stop at the instruction is EFAULT; resuming the thread
- * later without a signal discards it.
+ * Run one of the stub's atomic routines (stub_cmpxchg, stub_atomic_op) in
+ * the calling sentry thread's own stopped stub thread, with all registers
+ * set from r (so nothing of the application's is disturbed), until the
+ * routine's int3 (rip == end). A SIGSEGV/SIGBUS stop inside it is EFAULT;
+ * resuming the thread later without a signal discards it. *eax: the
+ * routine's result.
  */
-static int ptrace_cmpxchg32(struct platform_thread *thr, uint64_t addr, uint32_t old,
-			    uint32_t new_, uint32_t *cur)
+static int run_stub_atomic(struct platform_thread *thr, arch_regs *r, uint64_t end,
+			   uint32_t *eax)
 {
-	arch_regs r;
 	int status;
 
-	if (!stub_cmpxchg_addr)
-		return -ENOSYS;
 	if (!thr || thr != platform_current() || thr->dead)
 		return -ESRCH;
-	if ((addr & 3) || addr < APP_ADDR_MIN || addr > APP_ADDR_MAX - 4)
-		return -EFAULT;
-	r = stub_regs_template;
-	r.rip = stub_cmpxchg_addr;
-	r.rax = old;
-	r.rsi = new_;
-	r.rdi = addr;
-	r.orig_rax = (uint64_t)-1;
-	r.fs_base = 0;
-	r.gs_base = 0;
-	if (xptrace(PTRACE_SETREGS, thr->tid, NULL, &r) < 0)
+	r->orig_rax = (uint64_t)-1;
+	r->fs_base = 0;
+	r->gs_base = 0;
+	if (xptrace(PTRACE_SETREGS, thr->tid, NULL, r) < 0)
 		goto dead;
 	for (;;) {
 		bind_to_tracer_cpu(thr);
@@ -229,17 +233,17 @@ static int ptrace_cmpxchg32(struct platform_thread *thr, uint64_t addr, uint32_t
 			continue; /* a group-stop or stray event: go on */
 		int sig = WSTOPSIG(status);
 		if (sig == SIGTRAP) {
-			if (xptrace(PTRACE_GETREGS, thr->tid, NULL, &r) < 0)
+			if (xptrace(PTRACE_GETREGS, thr->tid, NULL, r) < 0)
 				goto dead;
-			if (r.rip == stub_cmpxchg_addr + 5)
-				break; /* the int3 after the instruction */
+			if (r->rip == end)
+				break; /* the routine's int3 */
 			continue;
 		}
 		if (sig == SIGSEGV || sig == SIGBUS) {
 			siginfo_t si;
 			if (xptrace(PTRACE_GETSIGINFO, thr->tid, NULL, &si) < 0)
 				goto dead;
-			/* The kernel's (si_code > 0): only the one instruction ran. */
+			/* The kernel's (si_code > 0): the routine touched a bad word. */
 			if (si.si_code > 0)
 				return -EFAULT; /* the next resume drops the signal */
 		}
@@ -247,11 +251,49 @@ static int ptrace_cmpxchg32(struct platform_thread *thr, uint64_t addr, uint32_t
 			atomic_store(&thr->kick_pending, 1);
 		/* Anything else is not delivered: the instruction is retried. */
 	}
-	*cur = (uint32_t)r.rax;
+	*eax = (uint32_t)r->rax;
 	return 0;
 dead:
 	thr->dead = true;
 	return -ESRCH;
+}
+
+/* Atomic cmpxchg of a 32-bit application word (platform.h). */
+static int ptrace_cmpxchg32(struct platform_thread *thr, uint64_t addr, uint32_t old,
+			    uint32_t new_, uint32_t *cur)
+{
+	arch_regs r;
+
+	if (!stub_cmpxchg_addr)
+		return -ENOSYS;
+	if ((addr & 3) || addr < APP_ADDR_MIN || addr > APP_ADDR_MAX - 4)
+		return -EFAULT;
+	r = stub_regs_template;
+	r.rip = stub_cmpxchg_addr;
+	r.rax = old;
+	r.rsi = new_;
+	r.rdi = addr;
+	return run_stub_atomic(thr, &r, stub_cmpxchg_addr + 5, cur);
+}
+
+/* FUTEX_WAKE_OP's read-modify-write of an application word (platform.h). */
+static int ptrace_atomic_op32(struct platform_thread *thr, uint64_t addr, int op, uint32_t oparg,
+			      uint32_t *old)
+{
+	arch_regs r;
+
+	if (!stub_atomic_op_addr)
+		return -ENOSYS;
+	if (op < FUTEX_OP_SET || op > FUTEX_OP_XOR)
+		return -EINVAL;
+	if ((addr & 3) || addr < APP_ADDR_MIN || addr > APP_ADDR_MAX - 4)
+		return -EFAULT;
+	r = stub_regs_template;
+	r.rip = stub_atomic_op_addr;
+	r.rdx = (uint64_t)op;
+	r.rsi = oparg;
+	r.rdi = addr;
+	return run_stub_atomic(thr, &r, stub_atomic_op_end, old);
 }
 
 /* The calling sentry thread's own stub thread's CPU clock, read by the
@@ -926,4 +968,5 @@ const struct platform_ops platform_ptrace = {
 	.set_fpstate = ptrace_set_fpstate,
 	.fpstate_size = PLATFORM_FPSTATE_SIZE,
 	.cmpxchg32 = ptrace_cmpxchg32,
+	.atomic_op32 = ptrace_atomic_op32,
 };

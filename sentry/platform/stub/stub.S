@@ -17,6 +17,13 @@
  * futex word is updated atomically against the application's own threads.
  * The sentry finds it by its bytes. A fault in it stops the thread with
  * SIGSEGV/SIGBUS, which the sentry reports as EFAULT and never delivers.
+ *
+ * stub_atomic_op, 16 bytes after stub_cmpxchg: FUTEX_WAKE_OP's
+ * read-modify-write (edx = FUTEX_OP_SET/ADD/OR/ANDN/XOR, esi = oparg,
+ * rdi = address; eax = the old value), a lock cmpxchg loop run at the
+ * CPU's speed so that an application thread updating the same word in a
+ * tight loop cannot starve it (one injection per attempt would). Its only
+ * int3 is the last instruction; faults are reported as for stub_cmpxchg.
  */
 	.section .text.stub, "ax"
 	.globl stub_syscall
@@ -52,5 +59,32 @@ stub_park:
 	.globl stub_cmpxchg
 stub_cmpxchg:
 	lock cmpxchg %esi, (%rdi)
+	int3
+
+	.balign 16
+	.globl stub_atomic_op
+stub_atomic_op:
+	mov (%rdi), %eax
+1:	mov %esi, %ecx			/* FUTEX_OP_SET */
+	test %edx, %edx
+	je 3f
+	mov %eax, %ecx
+	cmp $1, %edx			/* FUTEX_OP_ADD */
+	jne 2f
+	add %esi, %ecx
+	jmp 3f
+2:	cmp $2, %edx			/* FUTEX_OP_OR */
+	jne 4f
+	or %esi, %ecx
+	jmp 3f
+4:	cmp $3, %edx			/* FUTEX_OP_ANDN */
+	jne 5f
+	mov %esi, %r8d
+	not %r8d
+	and %r8d, %ecx
+	jmp 3f
+5:	xor %esi, %ecx			/* FUTEX_OP_XOR */
+3:	lock cmpxchg %ecx, (%rdi)
+	jne 1b
 	int3
 	.section .note.GNU-stack, "", @progbits
