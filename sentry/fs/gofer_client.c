@@ -712,8 +712,9 @@ static int xattr_req(struct req_buf *rb, gofer_fid fid, const char *name, size_t
 	return name ? req_put(rb, name, n + 1) : 0;
 }
 
-ssize_t gofer_getxattr(struct gofer_client *gc, gofer_fid fid, const char *name, void *buf,
-		       size_t size)
+/* GETXATTR (name) or LISTXATTR (name NULL): request, reply, value. */
+static ssize_t xattr_get_or_list(struct gofer_client *gc, uint32_t type, gofer_fid fid,
+				 const char *name, void *buf, size_t size)
 {
 	struct req_buf *rb = malloc(sizeof(*rb));
 	ssize_t ret;
@@ -722,25 +723,21 @@ ssize_t gofer_getxattr(struct gofer_client *gc, gofer_fid fid, const char *name,
 		return -ENOMEM;
 	ret = xattr_req(rb, fid, name, size);
 	if (ret == 0)
-		ret = xattr_reply(gc, GOFER_T_GETXATTR, rb, buf,
+		ret = xattr_reply(gc, type, rb, buf,
 				  size > GOFER_XATTR_SIZE_MAX ? GOFER_XATTR_SIZE_MAX : size);
 	free(rb);
 	return ret;
 }
 
+ssize_t gofer_getxattr(struct gofer_client *gc, gofer_fid fid, const char *name, void *buf,
+		       size_t size)
+{
+	return xattr_get_or_list(gc, GOFER_T_GETXATTR, fid, name, buf, size);
+}
+
 ssize_t gofer_listxattr(struct gofer_client *gc, gofer_fid fid, char *buf, size_t size)
 {
-	struct req_buf *rb = malloc(sizeof(*rb));
-	ssize_t ret;
-
-	if (!rb)
-		return -ENOMEM;
-	ret = xattr_req(rb, fid, NULL, size);
-	if (ret == 0)
-		ret = xattr_reply(gc, GOFER_T_LISTXATTR, rb, buf,
-				  size > GOFER_XATTR_SIZE_MAX ? GOFER_XATTR_SIZE_MAX : size);
-	free(rb);
-	return ret;
+	return xattr_get_or_list(gc, GOFER_T_LISTXATTR, fid, NULL, buf, size);
 }
 
 int gofer_setxattr(struct gofer_client *gc, gofer_fid fid, const char *name, const void *value,

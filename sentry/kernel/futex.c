@@ -144,6 +144,27 @@ static int64_t now_ns(clockid_t c)
 static long futex_wait_timed(struct task *t, uint64_t addr, bool priv, uint32_t val,
 			     uint32_t bitset, int64_t deadline, clockid_t clk);
 
+/*
+ * One slice of an interruptible futex sleep on cond (futex_lock held): at
+ * most FUTEX_RECHECK_NS, so that callers re-check signals and stops, and
+ * never past deadline (absolute on clk, -1 for none). -ETIMEDOUT when the
+ * deadline has passed (no sleep); else pthread_cond_timedwait's result (0
+ * woken, ETIMEDOUT the slice ran out). Callers check w->woken and their own
+ * signal rules around it.
+ */
+static int futex_sleep(pthread_cond_t *cond, int64_t deadline, clockid_t clk)
+{
+	int64_t now = now_ns(clk), slice = FUTEX_RECHECK_NS;
+
+	if (deadline >= 0 && now >= deadline)
+		return -ETIMEDOUT;
+	if (deadline >= 0 && deadline - now < slice)
+		slice = deadline - now;
+	int64_t until = now_ns(CLOCK_MONOTONIC) + slice;
+	struct timespec ts = {until / 1000000000LL, until % 1000000000LL};
+	return pthread_cond_timedwait(cond, &futex_lock, &ts);
+}
+
 /* deadline: absolute on clk, or -1 for none. */
 static long futex_wait(struct task *t, uint64_t addr, bool priv, uint32_t val, uint32_t bitset,
 		       int64_t deadline, clockid_t clk)
@@ -182,17 +203,10 @@ static long futex_wait(struct task *t, uint64_t addr, bool priv, uint32_t val, u
 			r = deadline >= 0 ? -ERESTART_RESTARTBLOCK : -ERESTARTSYS;
 			break;
 		}
-		int64_t now = now_ns(clk);
-		if (deadline >= 0 && now >= deadline) {
+		if (futex_sleep(&w.cond, deadline, clk) == -ETIMEDOUT) {
 			r = -ETIMEDOUT;
 			break;
 		}
-		int64_t slice = FUTEX_RECHECK_NS;
-		if (deadline >= 0 && deadline - now < slice)
-			slice = deadline - now;
-		int64_t until = now_ns(CLOCK_MONOTONIC) + slice;
-		struct timespec ts = {until / 1000000000LL, until % 1000000000LL};
-		pthread_cond_timedwait(&w.cond, &futex_lock, &ts);
 	}
 	dequeue(&w);
 	task_set_wait_cond(t, NULL);
@@ -534,18 +548,12 @@ static long futex_lock_pi(struct task *t, uint64_t addr, bool priv, bool trylock
 				r = -ERESTARTNOINTR; /* LOCK_PI is always restarted */
 				break;
 			}
-			int64_t now = now_ns(clk);
-			if (deadline >= 0 && now >= deadline) {
+			int slept = futex_sleep(&w.cond, deadline, clk);
+			if (slept == -ETIMEDOUT) {
 				r = -ETIMEDOUT;
 				break;
 			}
-			int64_t slice = FUTEX_RECHECK_NS;
-			if (deadline >= 0 && deadline - now < slice)
-				slice = deadline - now;
-			int64_t until = now_ns(CLOCK_MONOTONIC) + slice;
-			struct timespec ts = {until / 1000000000LL, until % 1000000000LL};
-			if (pthread_cond_timedwait(&w.cond, &futex_lock, &ts) == ETIMEDOUT &&
-			    !w.woken)
+			if (slept == ETIMEDOUT && !w.woken)
 				pi_take_from_dead_owner(t, &w, addr, owner);
 		}
 		dequeue(&w);
@@ -667,17 +675,10 @@ static long futex_wait_requeue_pi(struct task *t, uint64_t addr, uint64_t addr2,
 			r = w.requeued ? -EAGAIN : -ERESTARTNOINTR;
 			break;
 		}
-		int64_t now = now_ns(clk);
-		if (deadline >= 0 && now >= deadline) {
+		if (futex_sleep(&w.cond, deadline, clk) == -ETIMEDOUT) {
 			r = -ETIMEDOUT;
 			break;
 		}
-		int64_t slice = FUTEX_RECHECK_NS;
-		if (deadline >= 0 && deadline - now < slice)
-			slice = deadline - now;
-		int64_t until = now_ns(CLOCK_MONOTONIC) + slice;
-		struct timespec ts = {until / 1000000000LL, until % 1000000000LL};
-		pthread_cond_timedwait(&w.cond, &futex_lock, &ts);
 	}
 	dequeue(&w);
 	task_set_wait_cond(t, NULL);
