@@ -280,6 +280,39 @@ static long open_peer(struct tty *tty, struct task *t, uint64_t arg)
 	return r;
 }
 
+/*
+ * tiocsti: push one byte into the terminal's input as if it was typed
+ * (Linux with legacy TIOCSTI on, as 6.1 and dev.tty.legacy_tiocsti=1): a
+ * process may do it on its controlling terminal, CAP_SYS_ADMIN on any. On
+ * the master it is input to the master's side: what the master reads.
+ */
+static long tiocsti(struct tty *tty, bool master, struct task *t, uint64_t arg)
+{
+	unsigned char ch;
+
+	pthread_mutex_lock(&kernel.lock);
+	struct tty *c = tty_ctty_locked(t->tg);
+	pthread_mutex_unlock(&kernel.lock);
+	bool own = c == tty && !master;
+	if (c)
+		tty_put(c);
+	if (!own && !creds_capable(&t->creds, 21 /* CAP_SYS_ADMIN */))
+		return -EPERM;
+	if (copy_from_user(t, &ch, arg, 1))
+		return -EFAULT;
+	if (!master) {
+		tty_master_write_kernel(tty, &ch, 1);
+		return 0;
+	}
+	pthread_mutex_lock(&tty->lock);
+	if (tty->olen < TTY_OBUF) {
+		tty->obuf[tty->olen++] = ch;
+		tty_changed(tty);
+	}
+	pthread_mutex_unlock(&tty->lock);
+	return 0;
+}
+
 long tty_ioctl(struct tty *tty, bool master, struct file *f, struct task *t, unsigned cmd,
 	       uint64_t arg)
 {
@@ -381,7 +414,7 @@ long tty_ioctl(struct tty *tty, bool master, struct file *f, struct task *t, uns
 			return put_int(t, arg, (5 << 20) | 2);
 		return put_int(t, arg, ((136 + tty->index / 256) << 20) | (tty->index % 256));
 	case TIOCSTI:
-		return -EIO; /* as Linux without legacy TIOCSTI for unprivileged callers */
+		return tiocsti(tty, master, t, arg);
 	case TIOCPKT:
 	case K_TIOCGPKT:
 		return -EINVAL; /* packet mode is not implemented */

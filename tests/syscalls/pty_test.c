@@ -527,6 +527,49 @@ TEST(flush_and_fionread)
 	close(m);
 }
 
+/* TIOCSTI: root (CAP_SYS_ADMIN) fakes input on any terminal; another user
+ * on a terminal that is not its controlling one gets EPERM (EIO where the
+ * host turned legacy TIOCSTI off: dev.tty.legacy_tiocsti = 0). */
+TEST(tiocsti_fakes_input)
+{
+	int m, s;
+	char buf[16];
+	if (!EXPECT_SYS(open_pair(&m, &s)))
+		return;
+	struct termios t;
+	tcgetattr(s, &t);
+	t.c_lflag &= ~(ICANON | ECHO);
+	tcsetattr(s, TCSANOW, &t);
+	if (geteuid() == 0) {
+		EXPECT_SYS(ioctl(s, TIOCSTI, "x"));
+		EXPECT_SYS(ioctl(s, TIOCSTI, "y"));
+		EXPECT_EQ(read_exact(s, buf, 2), 2);
+		EXPECT_STREQ(buf, "xy");
+		EXPECT_ERRNO(ioctl(s, TIOCSTI, (char *)1), EFAULT);
+	}
+	int legacy = 1;
+	FILE *lf = fopen("/proc/sys/dev/tty/legacy_tiocsti", "r");
+	if (lf) {
+		if (fscanf(lf, "%d", &legacy) != 1)
+			legacy = 1;
+		fclose(lf);
+	}
+	pid_t p = fork();
+	if (p == 0) {
+		if (geteuid() == 0 && (setgid(65534) || setuid(65534)))
+			_exit(10);
+		errno = 0;
+		int r = ioctl(s, TIOCSTI, "z");
+		_exit(r == -1 && errno == (legacy ? EPERM : EIO) ? 0 : 11);
+	}
+	int st = -1;
+	waitpid(p, &st, 0);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_TRUE(quiet(s));
+	close(s);
+	close(m);
+}
+
 TEST(tiocgptpeer_opens_the_slave)
 {
 	int m = posix_openpt(O_RDWR | O_NOCTTY), n = -1, unlock = 0;
