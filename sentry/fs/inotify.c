@@ -202,9 +202,7 @@ static ssize_t inotify_read(struct file *f, void *buf, size_t n, int64_t *pos)
 			return r;
 		}
 	}
-	/* A read of a whole chunk must come back short, or the read loop of
-	 * sys_file.c asks again and could block with events in hand. */
-	size_t limit = n >= SYS_IO_CHUNK ? n - 1 : n;
+	size_t limit = n;
 	if (in->head && EVENT_HDR + in->head->len > n) {
 		pthread_mutex_unlock(&in->lock);
 		return -EINVAL; /* the first event does not fit */

@@ -142,6 +142,18 @@ SYSCALL_DEFINE(close)
 }
 
 /*
+ * A file that can block (it has a poll op: pipes, FIFOs, terminals,
+ * eventfd, inotify...) is read once per read/readv: asking again after a
+ * full chunk could block with bytes already in hand (a pipe holding exactly
+ * one chunk). Linux returns what is there; a pipe holds at most 1 MiB
+ * unless root grew it, and a shorter read is always allowed there.
+ */
+static bool read_once(struct file *f)
+{
+	return !S_ISREG(f->inode->mode) && !S_ISBLK(f->inode->mode) && f->ops->poll;
+}
+
+/*
  * Read into application memory through a sentry buffer. off NULL means the
  * file position. A copy-out that faults after some bytes returns what was
  * copied (and gives back the uncopied bytes of a regular file by seeking).
@@ -153,7 +165,9 @@ static long do_read(struct task *t, struct file *f, uint64_t ubuf, size_t count,
 		return sys_sock_rw(t, f, ubuf, count, false);
 	if (count > SYS_MAX_RW)
 		count = SYS_MAX_RW;
-	size_t bufsz = count < SYS_IO_CHUNK ? count : SYS_IO_CHUNK;
+	bool once = read_once(f);
+	size_t cap = once ? SYS_ONCE_MAX : SYS_IO_CHUNK;
+	size_t bufsz = count < cap ? count : cap;
 	char *buf = malloc(bufsz ? bufsz : 1);
 	if (!buf)
 		return -ENOMEM;
@@ -181,7 +195,7 @@ static long do_read(struct task *t, struct file *f, uint64_t ubuf, size_t count,
 				ret = -EFAULT;
 			break;
 		}
-		if ((size_t)r < want)
+		if ((size_t)r < want || once)
 			break;
 	} while (done < count);
 	free(buf);
@@ -264,6 +278,32 @@ SYSCALL_DEFINE(pwrite64)
 	return r;
 }
 
+/* readv of a read_once file: one read, scattered over the vector (total
+ * bytes in it, > 0). */
+static long readv_once(struct task *t, struct file *f, const struct linux_iovec *iov, int cnt,
+		       uint64_t total)
+{
+	size_t want = total < SYS_ONCE_MAX ? (size_t)total : SYS_ONCE_MAX;
+	char *buf = malloc(want);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t r = vfs_read(f, buf, want);
+	size_t done = 0;
+	for (int i = 0; r > 0 && i < cnt && done < (size_t)r; i++) {
+		size_t len = iov[i].len < (size_t)r - done ? iov[i].len : (size_t)r - done;
+		if (!len)
+			continue;
+		ssize_t c = mm_write_partial(t->mm, iov[i].base, buf + done, len);
+		done += c > 0 ? (size_t)c : 0;
+		if (c < (ssize_t)len)
+			break; /* a bad buffer: what was copied counts (the rest is lost, as Linux's pipes) */
+	}
+	free(buf);
+	if (r <= 0)
+		return r;
+	return done ? (long)done : -EFAULT;
+}
+
 /* struct linux_iovec: socket/socket_abi.h */
 static long do_rw_vec(struct task *t, const struct sysargs *args, bool write)
 {
@@ -301,6 +341,10 @@ static long do_rw_vec(struct task *t, const struct sysargs *args, bool write)
 	ret = write ? do_write(t, f, 0, 0, NULL) : 0;
 	if (ret < 0)
 		goto out;
+	if (!write && total && read_once(f)) {
+		ret = readv_once(t, f, iov, cnt, total);
+		goto out;
+	}
 	size_t done = 0;
 	for (int i = 0; i < cnt && done < SYS_MAX_RW; i++) {
 		if (!iov[i].len)

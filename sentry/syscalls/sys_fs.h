@@ -12,6 +12,8 @@
 #include "vfs/vfs_ops.h"
 
 #define SYS_IO_CHUNK 65536
+/* Most one read of a file that can block may return (sys_file.c do_read). */
+#define SYS_ONCE_MAX (1024 * 1024)
 #define SYS_MAX_RW 0x7ffff000L /* Linux's MAX_RW_COUNT */
 #define SYS_IOV_MAX 1024
 

@@ -265,3 +265,39 @@ TEST(large_write_and_read)
 	EXPECT_MEMEQ(in, out, sizeof(in));
 	close(fd);
 }
+
+/* A read of a pipe returns what is there without waiting for more, even
+ * when that fills a whole 64 KiB (the sentry's copy chunk) exactly; readv
+ * likewise scatters what is there over the vector. */
+static ssize_t fill_pipe(int fd, size_t n)
+{
+	char *b = calloc(1, n);
+	ssize_t w = b ? write(fd, b, n) : -1;
+	free(b);
+	return w;
+}
+
+TEST(pipe_read_returns_what_is_there)
+{
+	int p[2];
+	if (!EXPECT_SYS(pipe(p)))
+		return;
+	EXPECT_GE(fcntl(p[1], F_SETPIPE_SZ, 1 << 20), 1 << 20);
+	char *buf = malloc(1 << 20);
+	alarm(5); /* a read that waits for more would hang */
+	for (size_t n = 65536; n <= 3 * 65536; n += 65536) {
+		EXPECT_EQ(fill_pipe(p[1], n), (ssize_t)n);
+		EXPECT_EQ(read(p[0], buf, 1 << 20), (ssize_t)n);
+	}
+	EXPECT_EQ(fill_pipe(p[1], 65536 + 10), 65536 + 10);
+	struct iovec iov[3] = {{buf, 10}, {buf + 10, 65536}, {buf + 65546, 100000}};
+	EXPECT_EQ(readv(p[0], iov, 3), 65536 + 10);
+	EXPECT_EQ(fill_pipe(p[1], 100), 100);
+	struct iovec small[2] = {{buf, 40}, {buf + 40, 40}};
+	EXPECT_EQ(readv(p[0], small, 2), 80);
+	EXPECT_EQ(read(p[0], buf, 1 << 20), 20);
+	alarm(0);
+	free(buf);
+	close(p[0]);
+	close(p[1]);
+}
