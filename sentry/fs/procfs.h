@@ -56,7 +56,8 @@ struct procfs_task_snap {
 	int umask;	/* -1: unknown */
 	int fdsize;	/* size of the fd table */
 	uint64_t vsize; /* bytes */
-	uint64_t rss;	/* bytes */
+	uint64_t rss;	/* bytes (sampled: mm_rss_get) */
+	uint64_t rss_anon, rss_file, rss_shmem, rss_hwm; /* bytes */
 	uint64_t sig_pending, sig_shared, sig_blocked, sig_ignored, sig_caught;
 	uint64_t rlim_cur[16], rlim_max[16];
 	uint64_t arg_start, arg_end, env_start, env_end;

@@ -151,8 +151,13 @@ static int take_snap(struct inode *inode, struct procfs_task_snap *s)
 		s->fdsize = t->fdt->size;
 		pthread_mutex_unlock(&t->fdt->lock);
 	}
+	struct mm *rss_mm = NULL;
 	if (t->mm && !t->exited) {
-		mm_stats(t->mm, &s->vsize, &s->rss);
+		/* RSS is sampled by the mm's own tasks: ask now, collect below
+		 * without kernel.lock (rss.c). */
+		rss_mm = t->mm;
+		mm_get(rss_mm);
+		mm_rss_request(rss_mm, t);
 		mm_get_args(t->mm, &s->arg_start, &s->arg_end, &s->env_start, &s->env_end);
 	}
 	s->sig_pending = t->pending;
@@ -171,6 +176,17 @@ static int take_snap(struct inode *inode, struct procfs_task_snap *s)
 	}
 	s->exit_code = tg->zombie ? tg->exit_code : 0;
 	pthread_mutex_unlock(&kernel.lock);
+	if (rss_mm) {
+		struct mm_rss_info ri;
+		mm_rss_get(rss_mm, &ri);
+		mm_put(rss_mm);
+		s->vsize = ri.vsize;
+		s->rss = ri.rss;
+		s->rss_anon = ri.anon;
+		s->rss_file = ri.file;
+		s->rss_shmem = ri.shmem;
+		s->rss_hwm = ri.hwm;
+	}
 	s->ncpus = procfs_host.ncpus;
 	return 0;
 }
@@ -318,11 +334,22 @@ static int show_maps(struct inode *inode, struct seq_buf *s)
 
 static int show_smaps(struct inode *inode, struct seq_buf *s)
 {
-	struct mm *mm = get_task_mm(inode);
+	struct mm *mm = NULL;
+	struct mm_rss_info ri;
 	size_t len = 0;
 
+	/* A fresh residency sample first (rss.c), for the Rss lines. */
+	pthread_mutex_lock(&kernel.lock);
+	struct task *t = inode_task_locked(inode, NULL);
+	if (t && !t->exited && t->mm) {
+		mm = t->mm;
+		mm_get(mm);
+		mm_rss_request(mm, t);
+	}
+	pthread_mutex_unlock(&kernel.lock);
 	if (!mm)
 		return 0;
+	mm_rss_get(mm, &ri);
 	char *text = mm_render_smaps(mm, &len);
 	mm_put(mm);
 	if (!text)
@@ -996,28 +1023,3 @@ const struct synth_dir_ops procfs_root_dir_ops = {
     .readdir = root_readdir,
     .lookup = root_lookup,
 };
-
-/* --- meminfo support ---------------------------------------------------------- */
-
-static int add_rss(struct thread_group *tg, void *arg)
-{
-	uint64_t *sum = arg;
-	for (struct task *t = tg->leader; t; t = t->next_in_tg) {
-		if (!t->exited && t->mm) {
-			uint64_t vsize, rss;
-			mm_stats(t->mm, &vsize, &rss);
-			*sum += rss;
-			break;
-		}
-	}
-	return 0;
-}
-
-uint64_t procfs_total_rss(void)
-{
-	uint64_t sum = 0;
-	pthread_mutex_lock(&kernel.lock);
-	kernel_for_each_tg(add_rss, &sum);
-	pthread_mutex_unlock(&kernel.lock);
-	return sum;
-}

@@ -1,17 +1,20 @@
 /*
  * More /proc/PID files (the tables are in procfs_pid.c): auxv, io,
- * personality, loginuid, sessionid, and /proc/PID/task/TID/children.
+ * personality, loginuid, sessionid, and /proc/PID/task/TID/children; the
+ * sandbox's total RSS for /proc/meminfo.
  *
  * Each file looks its task up under kernel.lock, copies what it shows, and
  * formats it after dropping the lock where that matters.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fs/procfs.h"
 #include "kernel/kernel.h"
 #include "kernel/task.h"
+#include "mm/mm.h"
 #include "vfs/vfs_impl.h"
 
 /* /proc/PID/auxv: the auxv the loader wrote at the last exec (binary
@@ -108,4 +111,57 @@ int procfs_show_children(struct inode *inode, struct seq_buf *s)
 		return -ESRCH;
 	}
 	return procfs_pbuf_to_seq(&b, s);
+}
+
+/* --- meminfo support ---------------------------------------------------------- */
+
+/* The address spaces of the live processes, referenced, each asked for a
+ * residency sample (rss.c); collected without kernel.lock. Processes sharing
+ * one mm (CLONE_VM without CLONE_THREAD) count it once. */
+struct rss_list {
+	struct mm **mms;
+	size_t n, cap;
+};
+
+static int add_rss(struct thread_group *tg, void *arg)
+{
+	struct rss_list *l = arg;
+	for (struct task *t = tg->leader; t; t = t->next_in_tg) {
+		if (t->exited || !t->mm)
+			continue;
+		for (size_t i = 0; i < l->n; i++)
+			if (l->mms[i] == t->mm)
+				return 0;
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 16;
+			struct mm **n = realloc(l->mms, cap * sizeof(*n));
+			if (!n)
+				return 0; /* ENOMEM: this one goes uncounted */
+			l->mms = n;
+			l->cap = cap;
+		}
+		mm_get(t->mm);
+		mm_rss_request(t->mm, t);
+		l->mms[l->n++] = t->mm;
+		break;
+	}
+	return 0;
+}
+
+uint64_t procfs_total_rss(void)
+{
+	struct rss_list l = {NULL, 0, 0};
+	uint64_t sum = 0;
+
+	pthread_mutex_lock(&kernel.lock);
+	kernel_for_each_tg(add_rss, &l);
+	pthread_mutex_unlock(&kernel.lock);
+	for (size_t i = 0; i < l.n; i++) {
+		struct mm_rss_info ri;
+		mm_rss_get(l.mms[i], &ri);
+		sum += ri.rss;
+		mm_put(l.mms[i]);
+	}
+	free(l.mms);
+	return sum;
 }

@@ -208,11 +208,11 @@ void procfs_render_status(struct pbuf *b, const struct procfs_task_snap *s)
 		put_kb(b, "VmSize", s->vsize);
 		put_kb(b, "VmLck", 0);
 		put_kb(b, "VmPin", 0);
-		put_kb(b, "VmHWM", s->rss);
+		put_kb(b, "VmHWM", s->rss_hwm > s->rss ? s->rss_hwm : s->rss);
 		put_kb(b, "VmRSS", s->rss);
-		put_kb(b, "RssAnon", s->rss);
-		put_kb(b, "RssFile", 0);
-		put_kb(b, "RssShmem", 0);
+		put_kb(b, "RssAnon", s->rss_anon);
+		put_kb(b, "RssFile", s->rss_file);
+		put_kb(b, "RssShmem", s->rss_shmem);
 		put_kb(b, "VmData", 0);
 		put_kb(b, "VmStk", 0);
 		put_kb(b, "VmExe", 0);
@@ -283,8 +283,10 @@ void procfs_render_stat(struct pbuf *b, const struct procfs_task_snap *s)
 
 void procfs_render_statm(struct pbuf *b, const struct procfs_task_snap *s)
 {
-	pbuf_printf(b, "%llu %llu 0 0 0 0 0\n", (unsigned long long)(s->vsize / PAGE_SIZE_BYTES),
-		    (unsigned long long)(s->rss / PAGE_SIZE_BYTES));
+	/* size resident shared(file + shmem) text lib(0) data dt(0) */
+	pbuf_printf(b, "%llu %llu %llu 0 0 0 0\n", (unsigned long long)(s->vsize / PAGE_SIZE_BYTES),
+		    (unsigned long long)(s->rss / PAGE_SIZE_BYTES),
+		    (unsigned long long)((s->rss_file + s->rss_shmem) / PAGE_SIZE_BYTES));
 }
 
 /* --- /proc/PID/limits ---------------------------------------------------- */

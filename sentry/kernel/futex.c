@@ -203,6 +203,14 @@ static long futex_wait(struct task *t, uint64_t addr, bool priv, uint32_t val, u
 			r = deadline >= 0 ? -ERESTART_RESTARTBLOCK : -ERESTARTSYS;
 			break;
 		}
+		if (mm_rss_pending(t->mm)) {
+			/* A /proc reader asked for RSS (mm/rss.c); w stays queued,
+			 * so a wake meanwhile is seen in w.woken. */
+			pthread_mutex_unlock(&futex_lock);
+			mm_rss_service(t);
+			pthread_mutex_lock(&futex_lock);
+			continue;
+		}
 		if (futex_sleep(&w.cond, deadline, clk) == -ETIMEDOUT) {
 			r = -ETIMEDOUT;
 			break;

@@ -73,6 +73,7 @@ int task_sleep(struct task *t, int64_t deadline)
 	for (;;) {
 		if (task_has_pending_signal(t))
 			return -EINTR;
+		mm_rss_service(t); /* a /proc reader asked for RSS (mm/rss.c) */
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		int64_t n = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
@@ -108,6 +109,15 @@ int task_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex)
 	if (t && task_has_pending_signal(t)) {
 		task_set_wait_cond(t, NULL);
 		return -ERESTARTSYS;
+	}
+	if (t && mm_rss_pending(t->mm)) {
+		/* A /proc reader asked for RSS (mm/rss.c): sample without the
+		 * caller's lock; the caller re-checks as after any wake. */
+		task_set_wait_cond(t, NULL);
+		pthread_mutex_unlock(mutex);
+		mm_rss_service(t);
+		pthread_mutex_lock(mutex);
+		return 0;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_nsec += 20000000L;
@@ -204,8 +214,18 @@ static void task_fault(struct task *t, const struct platform_stop_info *info)
 static void task_stop_point(struct task *t)
 {
 	pthread_mutex_lock(&kernel.lock);
-	while (t->tg->stopped && !t->tg->exiting && !t->must_exit)
+	task_set_wait_cond(t, &t->tg->stop_cond); /* mm_rss_request's kick wakes it */
+	while (t->tg->stopped && !t->tg->exiting && !t->must_exit) {
+		if (mm_rss_pending(t->mm)) {
+			/* A /proc reader asked for RSS (mm/rss.c). */
+			pthread_mutex_unlock(&kernel.lock);
+			mm_rss_service(t);
+			pthread_mutex_lock(&kernel.lock);
+			continue;
+		}
 		pthread_cond_wait(&t->tg->stop_cond, &kernel.lock);
+	}
+	task_set_wait_cond(t, NULL);
 	pthread_mutex_unlock(&kernel.lock);
 }
 
@@ -223,6 +243,8 @@ void task_run_loop(struct task *t)
 				task_exit_thread(t);
 		}
 		platform->run(t->pthr, &t->regs, &info);
+		if (info.kind != PSTOP_DEAD)
+			mm_rss_service(t); /* a /proc reader asked for RSS (mm/rss.c) */
 		switch (info.kind) {
 		case PSTOP_SYSCALL:
 			task_syscall(t);

@@ -120,6 +120,13 @@ static long do_wait(struct task *t, int pid, int options, struct wait_result *re
 			r = -ERESTARTSYS;
 			break;
 		}
+		if (mm_rss_pending(t->mm)) {
+			/* A /proc reader asked for RSS (mm/rss.c). */
+			pthread_mutex_unlock(&kernel.lock);
+			mm_rss_service(t);
+			pthread_mutex_lock(&kernel.lock);
+			continue;
+		}
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += WAIT_RECHECK_NS;

@@ -8,6 +8,7 @@
 
 #include "kernel/kernel_impl.h"
 #include "kernel/waitq.h"
+#include "mm/mm.h"
 #include "util/log.h"
 
 void waitq_init(struct waitq *q)
@@ -155,6 +156,7 @@ int poller_sleep(struct task *t, struct pollfd *fds, unsigned n, int64_t deadlin
 
 	if (pfd < 0)
 		return -ENOMEM;
+	mm_rss_service(t); /* a /proc reader asked for RSS (mm/rss.c) */
 	if (!fds) {
 		fds = &one;
 		n = 1;

@@ -1,6 +1,6 @@
 /*
- * /proc/PID/maps, smaps, and the sizes for status/statm: renderings of the
- * VMA set (split from mm.c).
+ * /proc/PID/maps and smaps: renderings of the VMA set (split from mm.c).
+ * The resident sizes come from rss.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,13 +9,16 @@
 #include "mm/mm_impl.h"
 #include "vfs/vfs.h"
 
-/* The smaps block after a maps line. The host does not tell the sentry what
- * is resident, so Rss is the mapping's size (an upper bound, as VmRSS in
- * /proc/PID/status), private file pages count as clean, anonymous ones as
- * dirty. */
-static int render_smaps_block(char *out, size_t room, const struct vma *v)
+/* The smaps block after a maps line. Rss is the VMA's resident size in the
+ * last residency sample (rss.c; the reader asked for a fresh one), or its
+ * mapped size (an upper bound) if that sample does not know the VMA. Private
+ * file pages count as clean, anonymous ones as dirty; Pss = Rss (sharing
+ * with other processes is not known). mm->lock held. */
+static int render_smaps_block(struct mm *mm, char *out, size_t room, const struct vma *v)
 {
-	unsigned long kb = (unsigned long)((v->end - v->start) >> 10);
+	unsigned long size = (unsigned long)((v->end - v->start) >> 10);
+	int64_t res = mm_rss_vma_locked(mm, v->start, v->end);
+	unsigned long kb = res < 0 ? size : (unsigned long)(res >> 10);
 	bool anon = !v->file;
 	bool shared = v->flags & MAP_SHARED;
 	unsigned long sh_clean = shared && !anon ? kb : 0, sh_dirty = shared && anon ? kb : 0;
@@ -31,7 +34,7 @@ static int render_smaps_block(char *out, size_t room, const struct vma *v)
 			"FilePmdMapped:  %8d kB\nShared_Hugetlb: %8d kB\nPrivate_Hugetlb:%8d kB\n"
 			"Swap:           %8d kB\nSwapPss:        %8d kB\nLocked:         %8d kB\n"
 			"THPeligible:    %d\nVmFlags:%s%s%s%s mr mw me%s%s\n",
-			kb, 4, 4, kb, kb, sh_dirty + pr_dirty, sh_clean, sh_dirty, pr_clean, pr_dirty, kb,
+			size, 4, 4, kb, kb, sh_dirty + pr_dirty, sh_clean, sh_dirty, pr_clean, pr_dirty, kb,
 			anon && !shared ? kb : 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 			v->prot & PROT_READ ? " rd" : "", v->prot & PROT_WRITE ? " wr" : "",
 			v->prot & PROT_EXEC ? " ex" : "", shared ? " sh" : "", shared ? " ms" : "",
@@ -85,7 +88,7 @@ static char *render_maps(struct mm *mm, size_t *lenp, bool smaps)
 		out[len++] = '\n';
 		out[len] = 0;
 		if (smaps) {
-			n = render_smaps_block(out + len, cap - len, v);
+			n = render_smaps_block(mm, out + len, cap - len, v);
 			if (n > 0 && (size_t)n < cap - len)
 				len += (size_t)n;
 		}
@@ -104,16 +107,4 @@ char *mm_render_maps(struct mm *mm, size_t *lenp)
 char *mm_render_smaps(struct mm *mm, size_t *lenp)
 {
 	return render_maps(mm, lenp, true);
-}
-
-void mm_stats(struct mm *mm, uint64_t *vsize, uint64_t *rss)
-{
-	uint64_t total = 0;
-
-	pthread_mutex_lock(&mm->lock);
-	for (int i = 0; i < mm->nvmas; i++)
-		total += mm->vmas[i].end - mm->vmas[i].start;
-	pthread_mutex_unlock(&mm->lock);
-	*vsize = total;
-	*rss = total; /* an upper bound: the host does not tell us what is resident */
 }

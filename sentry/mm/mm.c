@@ -140,6 +140,7 @@ void mm_put(struct mm *mm)
 			file_put(mm->vmas[i].file);
 	free(mm->vmas);
 	platform->as_release(mm->as);
+	mm_rss_release(mm);
 	pthread_mutex_destroy(&mm->lock);
 	free(mm);
 }

@@ -76,8 +76,36 @@ ssize_t mm_write_partial(struct mm *mm, uint64_t dst, const void *src, size_t n)
 char *mm_render_maps(struct mm *mm, size_t *len);
 /* /proc/PID/smaps: maps with a block of figures per mapping. */
 char *mm_render_smaps(struct mm *mm, size_t *len);
-/* Sizes for /proc/PID/status and statm (bytes). */
+/* Mapped and resident bytes: the last residency sample (mm/rss.c), taken
+ * now if it is missing or stale and the caller is a task of mm; else the
+ * mapped size if the mm was never sampled. Never waits for another task. */
 void mm_stats(struct mm *mm, uint64_t *vsize, uint64_t *rss_estimate);
+
+/*
+ * Resident set from residency samples (mm/rss.c; docs/kernel.md). A reader of
+ * another process's figures calls mm_rss_request() under kernel.lock (t: a
+ * live task of mm, kicked to take the sample), drops the lock, then calls
+ * mm_rss_get(), which waits up to ~250 ms for that sample; a reader in mm
+ * itself just calls mm_rss_get(), which samples at once.
+ */
+struct mm_rss_info {
+	uint64_t vsize;              /* mapped bytes */
+	uint64_t rss;                /* resident bytes: anon + file + shmem */
+	uint64_t anon, file, shmem;  /* by VMA kind (RssAnon, RssFile, RssShmem) */
+	uint64_t hwm;                /* highest rss sampled (VmHWM) */
+	bool sampled;                /* false: never sampled, rss = anon = vsize (a bound) */
+};
+void mm_rss_request(struct mm *mm, struct task *t);
+/* No kernel.lock, no mm->lock held. */
+void mm_rss_get(struct mm *mm, struct mm_rss_info *out);
+/* Hooks for the sentry thread of task t (t == task_current()), holding no
+ * lock: at each stop of the run loop and in the sleep loops. Takes the sample
+ * a reader asked for; nothing when nobody asked. mm_rss_pending() is the
+ * cheap check, for sleep loops that must drop a lock first. */
+void mm_rss_service(struct task *t);
+bool mm_rss_pending(struct mm *mm);
+/* mm_put: free the sample state. */
+void mm_rss_release(struct mm *mm);
 
 /* What a futex at addr is keyed by: the address space and address for
  * private memory; the shared object and offset for MAP_SHARED memory, so

@@ -27,6 +27,13 @@ struct vma {
 			     * ([vvar]: PROT_READ, Linux's missing VM_MAYWRITE) */
 };
 
+/*
+ * Lock order: kernel.lock -> mm->lock -> mm->rss->lock (rss.c; a leaf).
+ * Residency sampling holds mm->lock while it injects mincore; readers of
+ * another mm wait on the rss state's condition with only its lock held.
+ */
+struct mm_rss_state;
+
 struct mm {
 	pthread_mutex_t lock;
 	int refs;
@@ -36,6 +43,7 @@ struct mm {
 	uint64_t brk_base, brk_cur;
 	uint64_t mmap_base, stack_top;
 	uint64_t arg_start, arg_end, env_start, env_end;
+	struct mm_rss_state *rss; /* residency sample (rss.c), created on first use */
 };
 
 /* VMA-set helpers shared by mm.c and vdso_map.c; mm->lock held. */
@@ -43,5 +51,8 @@ int vma_find(struct mm *mm, uint64_t addr);		/* first vma with end > addr */
 int vma_reserve(struct mm *mm, int extra);		/* room for extra more vmas */
 void vma_insert_at(struct mm *mm, int i, const struct vma *v);
 uint64_t find_free(struct mm *mm, uint64_t len, uint64_t hint); /* 0 if none */
+/* smaps (rss.c; mm->lock held): resident bytes of the VMA [start, end) in
+ * the last sample, -1 if that sample has no such VMA. */
+int64_t mm_rss_vma_locked(struct mm *mm, uint64_t start, uint64_t end);
 
 #endif

@@ -185,6 +185,7 @@ static int sleep_until(struct task *t, clockid_t c, int64_t deadline)
 		int64_t now;
 		if (task_has_pending_signal(t) || t->tg->stopped)
 			return -EINTR;
+		mm_rss_service(t); /* a /proc reader asked for RSS (mm/rss.c) */
 		int r = read_clock_ns(t, c, &now);
 		if (r < 0)
 			return r;
