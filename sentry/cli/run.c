@@ -71,6 +71,9 @@ static void run_usage(FILE *out)
 		"  --pid1              run the program as PID 1 (as containers do)\n"
 		"  --platform=NAME     ptrace (default)\n"
 		"  --network=MODE      none (default; loopback only)\n"
+		"  --hostname NAME     the sandbox's hostname (default: sandbox)\n"
+		"  --dns IP            a nameserver for /etc/resolv.conf (repeatable; default:\n"
+		"                      none, as the sandbox has no network but loopback)\n"
 		"  --debug             verbose sentry log\n"
 		"  -h, --help          this help\n");
 }
@@ -131,7 +134,7 @@ static char **build_env(char **extra, int nextra, int clear)
 int cmd_run(int argc, char **argv)
 {
 	enum { OPT_ROOT = 256, OPT_RW, OPT_CWD, OPT_ENV, OPT_STRACE, OPT_PID1, OPT_PLATFORM,
-	       OPT_NETWORK, OPT_DEBUG, OPT_CLEARENV, OPT_VOLUME };
+	       OPT_NETWORK, OPT_DEBUG, OPT_CLEARENV, OPT_VOLUME, OPT_HOSTNAME, OPT_DNS };
 	static const struct option opts[] = {
 		{"root", required_argument, NULL, OPT_ROOT},
 		{"rw", no_argument, NULL, OPT_RW},
@@ -144,6 +147,8 @@ int cmd_run(int argc, char **argv)
 		{"platform", required_argument, NULL, OPT_PLATFORM},
 		{"network", required_argument, NULL, OPT_NETWORK},
 		{"debug", no_argument, NULL, OPT_DEBUG},
+		{"hostname", required_argument, NULL, OPT_HOSTNAME},
+		{"dns", required_argument, NULL, OPT_DNS},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -156,8 +161,12 @@ int cmd_run(int argc, char **argv)
 	struct volume_spec *vols = calloc((size_t)argc + 1, sizeof(*vols));
 	struct vfs_volume *vvols = calloc((size_t)argc + 1, sizeof(*vvols));
 	int nvols = 0;
+	/* --hostname / --dns: /etc/{hosts,hostname,resolv.conf} (fs/etc_files.c) */
+	const char *hostname = NULL;
+	const char **dns = calloc((size_t)argc + 1, sizeof(*dns));
+	int ndns = 0;
 
-	if (!extra_env || !vols || !vvols)
+	if (!extra_env || !vols || !vvols || !dns)
 		return 125;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -213,6 +222,22 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_DEBUG:
 			log_verbosity = LOG_DEBUG;
+			break;
+		case OPT_HOSTNAME:
+			if (!etc_hostname_valid(optarg)) {
+				fprintf(stderr, "sentry run: invalid hostname '%s' (1 to %d of "
+						"A-Z a-z 0-9 . - _)\n", optarg, ETC_HOSTNAME_MAX);
+				return 2;
+			}
+			hostname = optarg;
+			break;
+		case OPT_DNS:
+			if (!etc_dns_valid(optarg)) {
+				fprintf(stderr, "sentry run: --dns needs an IP address, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			dns[ndns++] = optarg;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -278,6 +303,20 @@ int cmd_run(int argc, char **argv)
 	if (r < 0) {
 		log_err("cannot mount the sandbox's filesystems: %s", strerror(-r));
 		return 125;
+	}
+	if (hostname) {
+		memset(kernel.hostname, 0, sizeof(kernel.hostname));
+		memcpy(kernel.hostname, hostname, strlen(hostname));
+	}
+	{
+		struct etc_files_config ecfg = {.hostname = kernel.hostname,
+						.hostname_addr = "127.0.0.1",
+						.dns = dns, .ndns = ndns, .create_missing = !rw};
+		if ((r = etc_files_mount(&ecfg)) < 0) {
+			log_err("cannot provide /etc/hosts, hostname, resolv.conf: %s",
+				strerror(-r));
+			return 125;
+		}
 	}
 #ifdef HAVE_CONFINE
 	{

@@ -24,4 +24,31 @@ int sysfs_mount(void);
  * procfs_mount() calls it too if it has not run; idempotent. */
 void procfs_boot_snapshot(void);
 
+/* --- /etc/hosts, /etc/hostname, /etc/resolv.conf (etc_files.c) ---------- */
+
+#include <stdbool.h>
+
+#define ETC_HOSTNAME_MAX 64 /* Linux's __NEW_UTS_LEN */
+
+struct etc_files_config {
+	const char *hostname;      /* the sandbox's (kernel.hostname) */
+	const char *hostname_addr; /* address of the hostname line in /etc/hosts; NULL: none */
+	const char *const *dns;    /* nameservers for /etc/resolv.conf (validated) */
+	int ndns;
+	bool create_missing;       /* create missing files (overlay root: in memory) */
+};
+
+/* After vfs_boot, before confinement: mount the three files over the
+ * root's (see etc_files.c). Returns 0 or -errno. */
+int etc_files_mount(const struct etc_files_config *cfg);
+/* --hostname: 1..64 of [A-Za-z0-9._-], not starting with '-' or '.'. */
+bool etc_hostname_valid(const char *name);
+/* --dns: an IPv4 or IPv6 address. */
+bool etc_dns_valid(const char *addr);
+/* The files' text (for unit tests). */
+struct pbuf;
+void etc_render_hosts(struct pbuf *b, const struct etc_files_config *cfg);
+void etc_render_hostname(struct pbuf *b, const struct etc_files_config *cfg);
+void etc_render_resolv(struct pbuf *b, const struct etc_files_config *cfg);
+
 #endif

@@ -241,6 +241,7 @@ static const struct synth_entry proc_root_entries[] = {
     {.name = "self", .mode = S_IFLNK | 0777, .get_link = procfs_self_link},
     {.name = "thread-self", .mode = S_IFLNK | 0777, .get_link = procfs_thread_self_link},
     {.name = "mounts", .mode = S_IFLNK | 0777, .get_link = mounts_link},
+    {.name = "net", .mode = S_IFLNK | 0777, .get_link = procfs_net_link},
     PROC_FILE("cpuinfo", show_cpuinfo),
     PROC_FILE("meminfo", show_meminfo),
     PROC_FILE("filesystems", show_filesystems),

@@ -145,6 +145,16 @@ int procfs_render_mounts(struct pbuf *b, int mountinfo);
 /* The id /proc/PID/mountinfo shows for m (1 if it is not mounted). */
 int procfs_mount_id(const struct mount *m);
 
+/* procfs_net.c: /proc/PID/net (and the /proc/net symlink's target). */
+extern const struct synth_entry procfs_net_entries[];
+ssize_t procfs_net_link(struct inode *inode, char *buf, size_t size);
+/* Its renderers, for unit tests. */
+struct unix_proc_entry;
+struct inet_proc_sock;
+void procfs_net_render_unix(struct seq_buf *s, const struct unix_proc_entry *v, size_t n);
+void procfs_net_render_inet(struct seq_buf *s, int family, int proto, int index,
+			    const struct inet_proc_sock *k);
+
 /* procfs_sys.c: /proc/sys */
 extern const struct synth_entry procfs_sys_entries[];
 

@@ -855,6 +855,8 @@ static const struct synth_entry ns_entries[] = {
 	     .dir_ops = &fdinfo_dir_ops,                                                           \
 	     .fill_attr = pid_fill_attr},                                                          \
 	    {.name = "ns", .mode = S_IFDIR | 0511, .children = ns_entries, .fill_attr = pid_fill_attr}, \
+	    {.name = "net", .mode = S_IFDIR | 0555, .children = procfs_net_entries,               \
+	     .fill_attr = pid_fill_attr},                                                          \
 	    PID_FILE("auxv", 0400, procfs_show_auxv), PID_FILE("io", 0400, procfs_show_io),        \
 	    PID_FILE("personality", 0400, procfs_show_personality),                                \
 	    PID_FILE("loginuid", 0644, procfs_show_loginuid),                                      \

@@ -48,6 +48,7 @@ void us_put(struct unix_sock *u)
 		return;
 	/* Nothing can be queued: release purged it, and an embryo is
 	 * released before its last reference goes. */
+	unix_proc_unlink_locked(u);
 	unix_addr_put(u->addr);
 	pthread_cond_destroy(&u->cond);
 	waitq_destroy(&u->wq);
@@ -64,6 +65,7 @@ static struct unix_sock *us_alloc(int type)
 	u->peek_off = -1;
 	pthread_cond_init(&u->cond, NULL);
 	waitq_init(&u->wq);
+	unix_proc_link(u);
 	return u;
 }
 

@@ -96,6 +96,8 @@ struct unix_sock {
 	bool gc_candidate, gc_alive;
 	pthread_cond_t cond;
 	struct waitq wq;
+	/* every endpoint, for /proc/net/unix (unix_proc.c) */
+	struct unix_sock *all_next, **all_pprev;
 };
 
 /* Files and a path to put once unix_lock is dropped. */
@@ -126,6 +128,12 @@ int unix_find_other(struct task *t, int type, const void *addr, uint32_t len,
 int unix_autobind(struct unix_sock *u);
 /* The caller's credentials as SCM_CREDENTIALS gives them by default. */
 void unix_task_creds(struct task *t, struct linux_ucred *c);
+
+/* unix_proc.c: the list of every endpoint, for /proc/net/unix. */
+/* A new endpoint (takes unix_lock: call without it). */
+void unix_proc_link(struct unix_sock *u);
+/* The endpoint is being freed (unix_lock held). */
+void unix_proc_unlink_locked(struct unix_sock *u);
 
 /* unix_gc.c */
 /* unix_lock held: skb's files enter (dir +1) or leave (-1) a queue. */
