@@ -133,6 +133,14 @@ static ssize_t sfd_read(struct file *f, void *buf, size_t n, int64_t *pos)
 		si.ssi_uid = (uint32_t)pi.uid;
 		si.ssi_status = pi.status;
 		si.ssi_addr = pi.addr;
+		if (pi.code > 0 && sig != SIGCHLD && sig != SIGSEGV && sig != SIGBUS &&
+		    sig != SIGILL && sig != SIGFPE && sig != SIGTRAP) {
+			/* F_SETSIG signal-driven I/O (fs/fasync.c): band and fd */
+			si.ssi_band = (uint32_t)pi.addr;
+			si.ssi_fd = (int32_t)pi.status;
+			si.ssi_status = 0;
+			si.ssi_addr = 0;
+		}
 		memcpy((char *)buf + done, &si, sizeof(si));
 		done += sizeof(si);
 	}

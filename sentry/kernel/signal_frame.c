@@ -149,7 +149,9 @@ static int setup_frame(struct task *t, int sig, const struct k_sigaction *act,
 		f.info.u.kill.uid = (uint32_t)pi->uid;
 		f.info.u.kill.status = pi->status;
 	} else {
-		f.info.u.addr = pi->addr;
+		f.info.u.addr = pi->addr; /* si_addr; si_band of SIGPOLL */
+		/* si_fd of an F_SETSIG signal (fs/fasync.c); 0 for faults. */
+		memcpy(f.info.u.raw + 8, &pi->status, sizeof(pi->status));
 	}
 
 	if ((fp_addr && mm_write(t->mm, fp_addr, fpbuf, (size_t)fpsize + 4)) ||

@@ -1,7 +1,9 @@
 /* Descriptor operations: dup, dup2, dup3, fcntl, flock, umask. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 
+#include "fs/fasync.h"
 #include "fs/lock.h"
 #include "kernel/task.h"
 #include "syscalls/sys_fs.h"
@@ -107,13 +109,53 @@ SYSCALL_DEFINE(fcntl)
 		}
 		/* O_APPEND cannot be cleared on an append-only file: n/a here. */
 		pthread_mutex_lock(&f->flags_lock);
+		bool async_changed = (nf ^ f->flags) & O_ASYNC;
 		int newflags = (f->flags & ~SETFL_MASK) |
-			       (nf & (O_APPEND | O_NONBLOCK | (f->inode ? O_NOATIME : 0)));
+			       (nf & (O_APPEND | O_NONBLOCK | (f->inode ? O_NOATIME : 0))) |
+			       (f->flags & O_ASYNC);
 		f->flags = newflags;
 		pthread_mutex_unlock(&f->flags_lock);
-		r = f->ops && f->ops->setfl ? f->ops->setfl(f, newflags) : 0;
+		r = async_changed ? fasync_set(f, fd, nf & O_ASYNC) : 0;
+		if (r == 0)
+			r = f->ops && f->ops->setfl ? f->ops->setfl(f, file_flags(f)) : 0;
 		break;
 	}
+	case F_SETOWN: {
+		int who = (int)arg;
+		r = who == INT_MIN ? -EINVAL
+				   : fasync_setown(f, who < 0 ? FASYNC_OWNER_PGRP : FASYNC_OWNER_PID,
+						   who < 0 ? -who : who);
+		break;
+	}
+	case F_GETOWN:
+		r = fasync_getown(f);
+		break;
+	case F_SETOWN_EX: {
+		struct {
+			int32_t type, pid;
+		} ex;
+		if (copy_from_user(t, &ex, arg, sizeof(ex))) {
+			r = -EFAULT;
+			break;
+		}
+		r = fasync_setown(f, ex.type, ex.pid);
+		break;
+	}
+	case F_GETOWN_EX: {
+		int type, who;
+		fasync_getown_ex(f, &type, &who);
+		struct {
+			int32_t type, pid;
+		} ex = {type, who};
+		r = copy_to_user(t, arg, &ex, sizeof(ex)) ? -EFAULT : 0;
+		break;
+	}
+	case F_SETSIG:
+		r = arg > (uint64_t)INT32_MAX ? -EINVAL : fasync_setsig(f, (int)arg);
+		break;
+	case F_GETSIG:
+		r = fasync_getsig(f);
+		break;
 	case F_GETPIPE_SZ:
 	case F_SETPIPE_SZ:
 		r = pipe_fcntl(f, cmd, arg);

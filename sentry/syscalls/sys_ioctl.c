@@ -1,9 +1,12 @@
 /* ioctl: descriptor-level requests here, the rest to the file's ops. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <limits.h>
 #include <sys/stat.h>
 
+#include "fs/fasync.h"
 #include "kernel/task.h"
 #include "syscalls/sys_fs.h"
 
@@ -36,6 +39,29 @@ SYSCALL_DEFINE(ioctl)
 		int nf = f->flags;
 		pthread_mutex_unlock(&f->flags_lock);
 		r = f->ops && f->ops->setfl ? f->ops->setfl(f, nf) : 0;
+		break;
+	}
+	case FIOASYNC: {
+		int on;
+		r = copy_from_user(t, &on, arg, sizeof(on)) ? -EFAULT : fasync_set(f, fd, on != 0);
+		break;
+	}
+	case FIOSETOWN:
+	case SIOCSPGRP: {
+		int who;
+		if (copy_from_user(t, &who, arg, sizeof(who)))
+			r = -EFAULT;
+		else
+			r = who == INT_MIN ? -EINVAL
+					   : fasync_setown(f, who < 0 ? FASYNC_OWNER_PGRP
+								  : FASYNC_OWNER_PID,
+							   who < 0 ? -who : who);
+		break;
+	}
+	case FIOGETOWN:
+	case SIOCGPGRP: {
+		int who = fasync_getown(f);
+		r = copy_to_user(t, arg, &who, sizeof(who)) ? -EFAULT : 0;
 		break;
 	}
 	case FIONREAD:

@@ -9,6 +9,7 @@
 #include <dirent.h>
 
 #include "abi/linux_stat.h"
+#include "fs/fasync.h"
 #include "fs/fsnotify.h"
 #include "fs/lock.h"
 #include "kernel/task.h"
@@ -78,6 +79,7 @@ void file_put(struct file *f)
 	fsnotify_close(f);
 	locks_remove_file(f); /* OFD and flock locks of this description */
 	eventpoll_release(f); /* off every epoll interest list */
+	fasync_release(f);    /* off its wait queue (O_ASYNC) */
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
 	path_put(&f->path);

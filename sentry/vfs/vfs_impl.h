@@ -445,6 +445,8 @@ struct file {
 	 * ep_links_lock). They hold no reference: eventpoll_release() drops
 	 * them when the last reference goes, as Linux. */
 	struct ep_item *ep_links;
+	/* fs/fasync.c: owner and O_ASYNC signalling (flags_lock); NULL: none. */
+	struct fasync *fasync;
 };
 
 /* fs/epoll.c: remove f from every epoll interest list (file_put, at the
