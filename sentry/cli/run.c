@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/network.h"
 #include "cli/tty_bridge.h"
 #if __has_include("cli/confine.h")
 #include "cli/confine.h"
@@ -26,6 +27,7 @@
 #include "fs/fs.h"
 #include "fs/gofer_client.h"
 #include "kernel/kernel_impl.h"
+#include "netstack/netstack.h"
 #include "platform/platform.h"
 #include "util/log.h"
 #include "vfs/vfs.h"
@@ -70,10 +72,12 @@ static void run_usage(FILE *out)
 		"  --strace            print each syscall of the program on stderr\n"
 		"  --pid1              run the program as PID 1 (as containers do)\n"
 		"  --platform=NAME     ptrace (default)\n"
-		"  --network=MODE      none (default; loopback only)\n"
+		"  --network=MODE      none (default; loopback only) or sandbox (take over the\n"
+		"                      Ethernet interface of the network namespace the sentry\n"
+		"                      is started in: its addresses are served by the sentry)\n"
 		"  --hostname NAME     the sandbox's hostname (default: sandbox)\n"
 		"  --dns IP            a nameserver for /etc/resolv.conf (repeatable; default:\n"
-		"                      none, as the sandbox has no network but loopback)\n"
+		"                      none, or with --network=sandbox the namespace's own)\n"
 		"  --debug             verbose sentry log\n"
 		"  -h, --help          this help\n");
 }
@@ -155,6 +159,8 @@ int cmd_run(int argc, char **argv)
 	const char *root = "/", *cwd = NULL;
 	char **extra_env = calloc((size_t)argc + 1, sizeof(char *));
 	int nextra = 0, clear_env = 0, rw = 0, c, r;
+	bool net_sandbox = false; /* --network=sandbox (cli/network.c) */
+	struct network_sandbox nsb = {0};
 	struct run_config cfg = {0};
 	char cwdbuf[PATH_MAX], gpath[PATH_MAX], err[512] = "";
 
@@ -214,7 +220,8 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		case OPT_NETWORK:
-			if (strcmp(optarg, "none") != 0) {
+			net_sandbox = strcmp(optarg, "sandbox") == 0;
+			if (strcmp(optarg, "none") != 0 && !net_sandbox) {
 				fprintf(stderr, "sentry run: network mode '%s' is not supported yet\n",
 					optarg);
 				return 2;
@@ -304,13 +311,24 @@ int cmd_run(int argc, char **argv)
 		log_err("cannot mount the sandbox's filesystems: %s", strerror(-r));
 		return 125;
 	}
+	if (net_sandbox) {
+		if ((r = network_sandbox_boot(&nsb, err, sizeof(err))) < 0) {
+			log_err("--network=sandbox: %s", err);
+			return 125;
+		}
+		if (ndns == 0) { /* the namespace's nameservers */
+			dns = nsb.dns;
+			ndns = nsb.ndns;
+		}
+	}
 	if (hostname) {
 		memset(kernel.hostname, 0, sizeof(kernel.hostname));
 		memcpy(kernel.hostname, hostname, strlen(hostname));
 	}
 	{
 		struct etc_files_config ecfg = {.hostname = kernel.hostname,
-						.hostname_addr = "127.0.0.1",
+						.hostname_addr = nsb.addr4[0] ? nsb.addr4
+									      : "127.0.0.1",
 						.dns = dns, .ndns = ndns, .create_missing = !rw};
 		if ((r = etc_files_mount(&ecfg)) < 0) {
 			log_err("cannot provide /etc/hosts, hostname, resolv.conf: %s",
@@ -320,13 +338,19 @@ int cmd_run(int argc, char **argv)
 	}
 #ifdef HAVE_CONFINE
 	{
-		struct confine_config ccfg = {.network_none = true};
+		struct confine_config ccfg = {.network_none = !net_sandbox};
 		if (sentry_confine(&ccfg, err, sizeof(err)) < 0) {
 			log_err("cannot confine the sentry: %s", err);
 			return 125;
 		}
 	}
 #endif
+	/* Sandbox mode: lwIP answers on the interface from now on, not only
+	 * from the first socket (netif_packet.c starts with it). */
+	if (net_sandbox && (r = netstack_start()) < 0) {
+		log_err("--network=sandbox: cannot start the network stack: %s", strerror(-r));
+		return 125;
+	}
 	tty_bridge_start(); /* on a terminal: the sandbox's own pty as console */
 	r = kernel_run(&cfg);
 	tty_bridge_finish();

@@ -147,6 +147,28 @@ void mm_put(struct mm *mm)
 
 /* --- VMA set ------------------------------------------------------------- */
 
+bool mm_range_ok(struct mm *mm, uint64_t addr, uint64_t len, bool write)
+{
+	uint64_t end = addr + len;
+	bool ok = true;
+
+	if (len == 0)
+		return true;
+	if (end < addr)
+		return false;
+	pthread_mutex_lock(&mm->lock);
+	for (int i = vma_find(mm, addr); addr < end; i++) {
+		if (i >= mm->nvmas || mm->vmas[i].start > addr ||
+		    !(mm->vmas[i].prot & (write ? PROT_WRITE : PROT_READ))) {
+			ok = false;
+			break;
+		}
+		addr = mm->vmas[i].end;
+	}
+	pthread_mutex_unlock(&mm->lock);
+	return ok;
+}
+
 /* Index of the first vma with end > addr. */
 int vma_find(struct mm *mm, uint64_t addr)
 {

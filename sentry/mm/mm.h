@@ -66,6 +66,10 @@ void mm_get_args(struct mm *mm, uint64_t *arg_start, uint64_t *arg_end, uint64_t
 		 uint64_t *env_end);
 
 /* Copy between the sentry and an address space. 0 or -EFAULT. */
+/* Is [addr, addr+len) all mapped readable (write: writable) in the VMA
+ * set? A check before consuming data a copy could then lose; the copy
+ * itself still reports EFAULT (another thread may unmap meanwhile). */
+bool mm_range_ok(struct mm *mm, uint64_t addr, uint64_t len, bool write);
 int mm_read(struct mm *mm, void *dst, uint64_t src, size_t n);
 int mm_write(struct mm *mm, uint64_t dst, const void *src, size_t n);
 /* Bytes copied before the first fault (for read/write syscalls' partial I/O). */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "netstack/netif_packet.h"
 #include "socket/netlink_impl.h"
 #include "socket/socket_abi.h"
 
@@ -324,6 +325,9 @@ static const unsigned char *find_attr(const unsigned char *p, size_t n, uint16_t
 	return NULL;
 }
 
+static void put_eth_link(struct nlbuf *b, const struct netif_packet_config *e, int family,
+			 uint16_t flags, uint32_t seq, uint32_t pid);
+
 /* RTM_GETLINK without NLM_F_DUMP: the one interface by index or name. */
 static int get_link(const struct linux_nlmsghdr *h, const unsigned char *body, size_t blen,
 		    const struct nl_req_ctx *ctx, struct nl_out *out)
@@ -337,18 +341,25 @@ static int get_link(const struct linux_nlmsghdr *h, const unsigned char *body, s
 	const unsigned char *name = find_attr(attrs, alen, IFLA_IFNAME, &nlen);
 	if (!name)
 		name = find_attr(attrs, alen, IFLA_ALT_IFNAME, &nlen);
+	const struct netif_packet_config *eth = netif_packet_get();
+	bool is_eth = false;
 	if (ifi.ifi_index > 0) {
-		if (ifi.ifi_index != LO_INDEX)
+		is_eth = eth && ifi.ifi_index == eth->ifindex;
+		if (ifi.ifi_index != LO_INDEX && !is_eth)
 			return -ENODEV;
 	} else if (name) {
 		size_t l = strnlen((const char *)name, nlen);
-		if (l != 2 || memcmp(name, "lo", 2) != 0)
+		is_eth = eth && l == strlen(eth->ifname) && memcmp(name, eth->ifname, l) == 0;
+		if ((l != 2 || memcmp(name, "lo", 2) != 0) && !is_eth)
 			return -ENODEV;
 	} else {
 		return -EINVAL;
 	}
 	struct nlbuf b = {0};
-	put_lo_link(&b, 0, h->nlmsg_seq, ctx->portid);
+	if (is_eth)
+		put_eth_link(&b, eth, LINUX_AF_UNSPEC, 0, h->nlmsg_seq, ctx->portid);
+	else
+		put_lo_link(&b, 0, h->nlmsg_seq, ctx->portid);
 	return emit(out, &b);
 }
 
@@ -445,6 +456,191 @@ static void put_routes(struct nlbuf *b, int family, unsigned table, uint32_t seq
 	}
 }
 
+/* --- the --network=sandbox interface (netstack/netif_packet.h) ------------- */
+
+#define ARPHRD_ETHER 1
+#define ETH_FLAGS 0x11043u /* UP BROADCAST RUNNING MULTICAST LOWER_UP */
+#define IFA_BROADCAST 4
+#define RT_TABLE_MAIN 254
+#define RTPROT_BOOT 3
+#define RTN_UNICAST 1
+#define RTA_GATEWAY 5
+
+static void put_eth_link(struct nlbuf *b, const struct netif_packet_config *e, int family,
+			 uint16_t flags, uint32_t seq, uint32_t pid)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	size_t off = msg_begin(b, RTM_NEWLINK, flags, seq, pid);
+	struct linux_ifinfomsg ifi = {(uint8_t)(family == LINUX_AF_INET6 ? family : 0), 0,
+				      ARPHRD_ETHER, e->ifindex, ETH_FLAGS, 0};
+	put_raw(b, &ifi, sizeof(ifi));
+	put_str(b, IFLA_IFNAME, e->ifname);
+	if (family == LINUX_AF_INET6) { /* inet6_fill_ifinfo's short form */
+		put_attr(b, IFLA_ADDRESS, e->mac, 6);
+		put_u32(b, IFLA_MTU, e->mtu);
+		put_u8(b, IFLA_OPERSTATE, 6);
+		msg_end(b, off);
+		return;
+	}
+	put_u32(b, IFLA_TXQLEN, 1000);
+	put_u8(b, IFLA_OPERSTATE, 6); /* IF_OPER_UP */
+	put_u8(b, IFLA_LINKMODE, 0);
+	put_u32(b, IFLA_MTU, e->mtu);
+	put_u32(b, IFLA_MIN_MTU, 68);
+	put_u32(b, IFLA_MAX_MTU, NETIF_PACKET_MAX_MTU);
+	put_u32(b, IFLA_GROUP, 0);
+	put_u32(b, IFLA_PROMISCUITY, 0);
+	put_u32(b, IFLA_ALLMULTI, 0);
+	put_u32(b, IFLA_NUM_TX_QUEUES, 1);
+	put_u32(b, IFLA_NUM_RX_QUEUES, 1);
+	put_u8(b, IFLA_CARRIER, 1);
+	put_u8(b, IFLA_PROTO_DOWN, 0);
+	put_str(b, IFLA_QDISC, "noqueue");
+	put_attr(b, IFLA_ADDRESS, e->mac, 6);
+	put_attr(b, IFLA_BROADCAST, bcast, 6);
+	{
+		struct netif_packet_stats st;
+		uint64_t s64[25] = {0};
+		uint32_t s32[24] = {0};
+		netif_packet_stats(&st);
+		/* rtnl_link_stats64: rx/tx packets, rx/tx bytes, rx/tx errors,
+		 * rx/tx dropped, ... */
+		s64[0] = st.rx_packets;
+		s64[1] = st.tx_packets;
+		s64[2] = st.rx_bytes;
+		s64[3] = st.tx_bytes;
+		s64[4] = st.rx_malformed;
+		s64[5] = st.tx_errors;
+		s64[6] = st.rx_dropped;
+		for (int i = 0; i < 7; i++)
+			s32[i] = (uint32_t)s64[i];
+		put_attr(b, IFLA_STATS64, s64, sizeof(s64));
+		put_attr(b, IFLA_STATS, s32, sizeof(s32));
+	}
+	msg_end(b, off);
+}
+
+static bool v6_linklocal(const uint8_t *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+static void put_eth_addrs(struct nlbuf *b, const struct netif_packet_config *e, int family,
+			  uint32_t seq, uint32_t pid)
+{
+	struct linux_ifa_cacheinfo ci = {0xffffffffu, 0xffffffffu, addr_stamp(), addr_stamp()};
+	if ((family == LINUX_AF_UNSPEC || family == LINUX_AF_INET) && e->has_addr4) {
+		uint32_t a, m = e->prefix4 ? ~0u << (32 - e->prefix4) : 0;
+		uint8_t bc[4];
+		memcpy(&a, e->addr4, 4);
+		a = __builtin_bswap32(a);
+		a |= ~m;
+		a = __builtin_bswap32(a);
+		memcpy(bc, &a, 4);
+		size_t off = msg_begin(b, RTM_NEWADDR, LINUX_NLM_F_MULTI, seq, pid);
+		struct linux_ifaddrmsg ifa = {LINUX_AF_INET, e->prefix4, IFA_F_PERMANENT,
+					      RT_SCOPE_UNIVERSE, (uint32_t)e->ifindex};
+		put_raw(b, &ifa, sizeof(ifa));
+		put_attr(b, IFA_ADDRESS, e->addr4, 4);
+		put_attr(b, IFA_LOCAL, e->addr4, 4);
+		if (e->prefix4 < 31)
+			put_attr(b, IFA_BROADCAST, bc, 4);
+		put_str(b, IFA_LABEL, e->ifname);
+		put_u32(b, IFA_FLAGS, IFA_F_PERMANENT);
+		put_attr(b, IFA_CACHEINFO, &ci, sizeof(ci));
+		msg_end(b, off);
+	}
+	if (family == LINUX_AF_UNSPEC || family == LINUX_AF_INET6) {
+		for (int i = 0; i < e->naddr6; i++) {
+			const uint8_t *a6 = e->addr6[i].addr;
+			size_t off = msg_begin(b, RTM_NEWADDR, LINUX_NLM_F_MULTI, seq, pid);
+			struct linux_ifaddrmsg ifa = {LINUX_AF_INET6, e->addr6[i].prefix,
+						      IFA_F_PERMANENT,
+						      v6_linklocal(a6) ? RT_SCOPE_LINK
+								       : RT_SCOPE_UNIVERSE,
+						      (uint32_t)e->ifindex};
+			put_raw(b, &ifa, sizeof(ifa));
+			put_attr(b, IFA_ADDRESS, a6, 16);
+			put_attr(b, IFA_CACHEINFO, &ci, sizeof(ci));
+			put_u32(b, IFA_FLAGS, IFA_F_PERMANENT);
+			msg_end(b, off);
+		}
+	}
+}
+
+static void put_eth_route(struct nlbuf *b, int family, uint32_t seq, uint32_t pid,
+			  uint8_t table, uint8_t proto, uint8_t scope, uint8_t type,
+			  const uint8_t *dst, uint8_t dst_len, const uint8_t *gw,
+			  const uint8_t *prefsrc, uint32_t prio, int oif)
+{
+	size_t alen = family == LINUX_AF_INET ? 4 : 16;
+	size_t off = msg_begin(b, RTM_NEWROUTE, LINUX_NLM_F_MULTI, seq, pid);
+	struct linux_rtmsg rt = {(uint8_t)family, dst_len, 0, 0, table, proto, scope, type, 0};
+	put_raw(b, &rt, sizeof(rt));
+	put_u32(b, RTA_TABLE, table);
+	if (dst_len)
+		put_attr(b, RTA_DST, dst, alen);
+	if (prio)
+		put_u32(b, RTA_PRIORITY, prio);
+	if (prefsrc)
+		put_attr(b, RTA_PREFSRC, prefsrc, alen);
+	if (gw)
+		put_attr(b, RTA_GATEWAY, gw, alen);
+	put_u32(b, RTA_OIF, (uint32_t)oif);
+	msg_end(b, off);
+}
+
+/* The interface's routes in table (0: all) of family, main table first as
+ * Linux dumps them. */
+static void put_eth_routes(struct nlbuf *b, const struct netif_packet_config *e, int family,
+			   unsigned table, uint32_t seq, uint32_t pid)
+{
+	bool main_t = table == RT_TABLE_UNSPEC || table == RT_TABLE_MAIN;
+	bool local_t = table == RT_TABLE_UNSPEC || table == RT_TABLE_LOCAL;
+	if (family == LINUX_AF_INET && e->has_addr4) {
+		uint32_t a, m = e->prefix4 ? ~0u << (32 - e->prefix4) : 0, n, bcv;
+		uint8_t net[4], bc[4];
+		memcpy(&a, e->addr4, 4);
+		a = __builtin_bswap32(a);
+		n = __builtin_bswap32(a & m);
+		bcv = __builtin_bswap32(a | ~m);
+		memcpy(net, &n, 4);
+		memcpy(bc, &bcv, 4);
+		if (main_t && e->has_gw4)
+			put_eth_route(b, family, seq, pid, RT_TABLE_MAIN, RTPROT_BOOT,
+				      RT_SCOPE_UNIVERSE, RTN_UNICAST, NULL, 0, e->gw4, NULL, 0,
+				      e->ifindex);
+		if (main_t)
+			put_eth_route(b, family, seq, pid, RT_TABLE_MAIN, RTPROT_KERNEL,
+				      RT_SCOPE_LINK, RTN_UNICAST, net, e->prefix4, NULL, e->addr4,
+				      0, e->ifindex);
+		if (local_t) {
+			put_eth_route(b, family, seq, pid, RT_TABLE_LOCAL, RTPROT_KERNEL,
+				      RT_SCOPE_HOST, RTN_LOCAL, e->addr4, 32, NULL, e->addr4, 0,
+				      e->ifindex);
+			if (e->prefix4 < 31)
+				put_eth_route(b, family, seq, pid, RT_TABLE_LOCAL, RTPROT_KERNEL,
+					      RT_SCOPE_LINK, RTN_BROADCAST, bc, 32, NULL, e->addr4,
+					      0, e->ifindex);
+		}
+	} else if (family == LINUX_AF_INET6) {
+		for (int i = 0; main_t && i < e->naddr6; i++) {
+			uint8_t net[16] = {0};
+			unsigned p = e->addr6[i].prefix > 128 ? 128 : e->addr6[i].prefix;
+			memcpy(net, e->addr6[i].addr, p / 8);
+			if (p % 8)
+				net[p / 8] = (uint8_t)(e->addr6[i].addr[p / 8] & (0xff << (8 - p % 8)));
+			put_eth_route(b, family, seq, pid, RT_TABLE_MAIN, RTPROT_KERNEL,
+				      RT_SCOPE_UNIVERSE, RTN_UNICAST, net, (uint8_t)p, NULL, NULL,
+				      256, e->ifindex);
+		}
+		for (int i = 0; local_t && i < e->naddr6; i++)
+			put_eth_route(b, family, seq, pid, RT_TABLE_LOCAL, RTPROT_KERNEL,
+				      RT_SCOPE_UNIVERSE, RTN_LOCAL, e->addr6[i].addr, 128, NULL,
+				      NULL, 0, e->ifindex);
+	}
+}
+
 /* --- rules ------------------------------------------------------------------ */
 
 /* Linux's default policy rules (fib_default_rules_init): lookup local at 0,
@@ -491,29 +687,38 @@ static int dump(const struct linux_nlmsghdr *h, const unsigned char *body, size_
 	struct nlbuf b = {0};
 	int family = body[0];
 	uint32_t seq = h->nlmsg_seq, pid = ctx->portid;
+	const struct netif_packet_config *eth = netif_packet_get(); /* sandbox mode */
 	switch (h->nlmsg_type) {
 	case RTM_GETLINK:
 		if (family == LINUX_AF_INET6)
 			put_lo_link6(&b, seq, pid);
 		else
 			put_lo_link(&b, LINUX_NLM_F_MULTI, seq, pid);
+		if (eth)
+			put_eth_link(&b, eth, family, LINUX_NLM_F_MULTI, seq, pid);
 		break;
 	case RTM_GETADDR: {
 		/* Strict checking lets the caller filter by interface. */
 		struct linux_ifaddrmsg ifa = {0};
 		if (ctx->strict && blen >= sizeof(ifa))
 			memcpy(&ifa, body, sizeof(ifa));
-		if (ifa.ifa_index == 0 || ifa.ifa_index == LO_INDEX)
-			put_addrs(&b, family == LINUX_AF_INET || family == LINUX_AF_INET6
-					      ? family
-					      : LINUX_AF_UNSPEC,
-				  seq, pid);
+		int af = family == LINUX_AF_INET || family == LINUX_AF_INET6 ? family
+									     : LINUX_AF_UNSPEC;
+		/* Linux dumps per family, each interface in turn. */
+		for (int f = LINUX_AF_INET; f <= LINUX_AF_INET6; f += LINUX_AF_INET6 - LINUX_AF_INET) {
+			if (af != LINUX_AF_UNSPEC && af != f)
+				continue;
+			if (ifa.ifa_index == 0 || ifa.ifa_index == LO_INDEX)
+				put_addrs(&b, f, seq, pid);
+			if (eth && (ifa.ifa_index == 0 || ifa.ifa_index == (uint32_t)eth->ifindex))
+				put_eth_addrs(&b, eth, f, seq, pid);
+		}
 		break;
 	}
 	case RTM_GETROUTE: {
 		struct linux_rtmsg rt = {0};
 		unsigned table = RT_TABLE_UNSPEC;
-		bool other_dev = false;
+		uint32_t oif = 0;
 		if (ctx->strict && blen >= sizeof(rt)) {
 			/* Strict dumps filter by table (header or RTA_TABLE)
 			 * and output interface (RTA_OIF). */
@@ -530,15 +735,17 @@ static int dump(const struct linux_nlmsghdr *h, const unsigned char *body, size_
 			a = find_attr(body + sizeof(rt), blen - sizeof(rt), RTA_OIF, &alen);
 			if (a && alen >= 4) {
 				memcpy(&v, a, 4);
-				other_dev = v != 0 && v != LO_INDEX;
+				oif = v;
 			}
 		}
-		if (other_dev)
-			break;
-		if (family == LINUX_AF_UNSPEC || family == LINUX_AF_INET)
-			put_routes(&b, LINUX_AF_INET, table, seq, pid);
-		if (family == LINUX_AF_UNSPEC || family == LINUX_AF_INET6)
-			put_routes(&b, LINUX_AF_INET6, table, seq, pid);
+		for (int f = LINUX_AF_INET; f <= LINUX_AF_INET6; f += LINUX_AF_INET6 - LINUX_AF_INET) {
+			if (family != LINUX_AF_UNSPEC && family != f)
+				continue;
+			if (eth && (oif == 0 || oif == (uint32_t)eth->ifindex))
+				put_eth_routes(&b, eth, f, table, seq, pid);
+			if (oif == 0 || oif == LO_INDEX)
+				put_routes(&b, f, table, seq, pid);
+		}
 		break;
 	}
 	case RTM_GETRULE:

@@ -21,11 +21,12 @@
 
 /*
  * The families, by number. A family missing here gives EAFNOSUPPORT:
- * AF_INET and AF_INET6 (the lwIP family will be added here), AF_PACKET
- * and the rest.
+ * AF_PACKET and the rest.
  */
 static const struct proto_ops *const sock_families[LINUX_AF_MAX] = {
 	[LINUX_AF_UNIX] = &unix_proto_ops,
+	[LINUX_AF_INET] = &inet_proto_ops,   /* inet*.c on lwIP (netstack/) */
+	[LINUX_AF_INET6] = &inet6_proto_ops,
 	[LINUX_AF_NETLINK] = &netlink_proto_ops,
 };
 
@@ -146,6 +147,12 @@ static long sock_ioctl(struct file *f, struct task *t, unsigned cmd, uint64_t ar
 {
 	struct socket *s = f->priv;
 	int v;
+	/* Linux's devinet_ioctl: the interface addresses, for AF_INET only. */
+	if (s->family == LINUX_AF_INET && (cmd == 0x8915 /* SIOCGIFADDR */ ||
+					   cmd == 0x8917 /* SIOCGIFDSTADDR */ ||
+					   cmd == 0x8919 /* SIOCGIFBRDADDR */ ||
+					   cmd == 0x891b /* SIOCGIFNETMASK */))
+		return sock_inet_addr_ioctl(t, cmd, arg);
 	int r = s->ops->ioctl ? s->ops->ioctl(s, cmd, &v) : -ENOTTY;
 	if (r == -ENOTTY)
 		return sock_dev_ioctl(t, cmd, arg); /* Linux's dev_ioctl */

@@ -9,11 +9,12 @@
  *
  * Family table (socket.c, sock_families[]):
  *   AF_UNIX     sentry/socket/unix.c: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
- *   AF_INET/6   not yet (lwIP family to come): EAFNOSUPPORT
+ *   AF_INET/6   sentry/socket/inet*.c on lwIP (netstack/): SOCK_STREAM, SOCK_DGRAM
  *   AF_NETLINK  sentry/socket/netlink.c: NETLINK_ROUTE (SOCK_RAW, SOCK_DGRAM)
  *   others      EAFNOSUPPORT
  *
- * Lock order: a family's own locks (unix_lock) -> waitq.lock (waking
+ * Lock order: a family's own locks (unix_lock; inet: the lwIP core lock ->
+ * inet_lock) -> waitq.lock (waking
  * pollers) -> kernel.lock is never taken under a family lock (SIGPIPE is
  * sent by the syscall layer after the family returns). Application memory
  * is never touched under a family lock: data and control are bounced
@@ -158,10 +159,14 @@ int sock_setsockopt_generic(struct socket *s, struct task *t, int level, int nam
 /* The family implementations. */
 extern const struct proto_ops unix_proto_ops;
 extern const struct proto_ops netlink_proto_ops; /* netlink.c: NETLINK_ROUTE */
+extern const struct proto_ops inet_proto_ops;    /* inet*.c: TCP and UDP on lwIP */
+extern const struct proto_ops inet6_proto_ops;
 
 /* Network device ioctls any socket answers when its family does not
  * (SIOCGIFINDEX, SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFCONF...; netlink_dev.c);
  * -ENOTTY for other commands. */
 long sock_dev_ioctl(struct task *t, unsigned cmd, uint64_t arg);
+/* SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFBRDADDR, SIOCGIFDSTADDR of an AF_INET socket. */
+long sock_inet_addr_ioctl(struct task *t, unsigned cmd, uint64_t arg);
 
 #endif

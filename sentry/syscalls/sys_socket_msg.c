@@ -302,8 +302,19 @@ static ssize_t do_sendmsg(struct task *t, struct socket *s, const struct kmsg *k
 	size_t done = 0;
 	do {
 		size_t n = km->total - done < cap ? km->total - done : cap;
-		if ((r = iov_copy(t, km, done, buf, n, false)))
+		if ((r = iov_copy(t, km, done, buf, n, false))) {
+			/* As Linux, a stream socket's state error (EPIPE,
+			 * ENOTCONN) comes before the copy's EFAULT: ask with
+			 * nothing to send (a datagram would be sent empty). */
+			if (stream && done == 0) {
+				m.data = buf;
+				m.len = 0;
+				ssize_t st = sock_sendmsg(s, t, &m, flags | LINUX_MSG_DONTWAIT);
+				if (st < 0 && st != -EAGAIN)
+					r = st;
+			}
 			break;
+		}
 		m.data = buf;
 		m.len = n;
 		r = sock_sendmsg(s, t, &m, flags);
@@ -415,6 +426,11 @@ static ssize_t do_recvmsg(struct task *t, struct socket *s, const struct kmsg *k
 		       : (flags & LINUX_MSG_WAITALL) && !(flags & LINUX_MSG_PEEK) ? RECV_WAITALL_MAX
 										   : RECV_CHUNK;
 	size_t cap = km->total < limit ? km->total : limit;
+	/* A buffer that cannot take the data fails before anything is
+	 * consumed (Linux copies out of the queue and keeps what faulted). */
+	for (int i = 0; i < km->iovcnt; i++)
+		if (!mm_range_ok(t->mm, km->iov[i].base, km->iov[i].len, true))
+			return -EFAULT;
 	char *buf = malloc(cap ? cap : 1);
 	if (!buf)
 		return -ENOMEM;
