@@ -241,6 +241,52 @@ static int op_walk(struct gofer_server *srv, const void *body, size_t len, struc
 	return err ? err : (int)sizeof(struct gofer_rwalk);
 }
 
+/* STATAT: the attributes WALK would return for dir/name, without keeping a
+ * fid (the sentry revalidates a cached name with it: same dev/ino/type, or
+ * stale). Same validation and same host calls as WALK (openat O_PATH|
+ * O_NOFOLLOW, fstat, the pseudo filesystem check), so it needs nothing more
+ * from the seccomp filter and reveals nothing WALK would not. */
+static int op_statat(struct gofer_server *srv, const void *body, size_t len,
+		     struct gofer_reply *r)
+{
+	const char *name = (const char *)body + sizeof(struct gofer_twalk);
+	struct gofer_fid *dir;
+	struct stat dst, st;
+	size_t n;
+	uint64_t fid;
+	int fd, err;
+
+	(void)srv;
+	if (len < sizeof(struct gofer_twalk) + 1 || len > sizeof(struct gofer_twalk) + 4096)
+		return -EINVAL;
+	n = len - sizeof(struct gofer_twalk) - 1;
+	if (name[n] != '\0' || memchr(name, '\0', n))
+		return -EINVAL;
+	err = check_name(name, n);
+	if (err)
+		return err;
+	memcpy(&fid, body, sizeof(fid));
+	dir = fid_lookup(fid);
+	if (!dir)
+		return -EBADF;
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	if (fstat(dir->fd, &dst) < 0)
+		return -errno;
+	fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	else if (st.st_dev != dst.st_dev && fs_forbidden(fd))
+		err = -EACCES;
+	close(fd);
+	if (err)
+		return err;
+	attr_from_stat(reply_payload(r), &st);
+	return sizeof(struct gofer_wire_attr);
+}
+
 static int op_stat(struct gofer_server *srv, const void *body, size_t len, struct gofer_reply *r)
 {
 	struct gofer_fid *f;
@@ -519,6 +565,9 @@ void gofer_handle(struct gofer_server *srv, uint32_t type, const void *body, siz
 		break;
 	case GOFER_T_STAT:
 		ret = op_stat(srv, body, len, r);
+		break;
+	case GOFER_T_STATAT:
+		ret = op_statat(srv, body, len, r);
 		break;
 	case GOFER_T_OPEN:
 		ret = op_open(srv, body, len, r);

@@ -21,8 +21,9 @@
 
 #include <stdint.h>
 
-/* 2: the writable messages (CREATE..FSYNC) replaced the reserved ENOSYS. */
-#define GOFER_PROTO_VERSION 2
+/* 2: the writable messages (CREATE..FSYNC) replaced the reserved ENOSYS.
+ * 3: STATAT (revalidating a cached name without a new fid). */
+#define GOFER_PROTO_VERSION 3
 
 /* Largest message (header + body) either side sends or accepts. */
 #define GOFER_MSG_MAX 65536u
@@ -45,6 +46,7 @@ enum gofer_msg_type {
 	GOFER_T_GETDENTS = 7, /* {u64 dir, u64 off, u32 max, u32 pad} -> {u32 n, u32 pad, ents} */
 	GOFER_T_STATFS = 8,   /* {u64 fid} -> {statfs} */
 	GOFER_T_CLUNK = 9,    /* {u64 fid} -> {} */
+	GOFER_T_STATAT = 10,  /* {u64 dir, name NUL} (as WALK) -> {attr}; no fid */
 
 	/* The writable protocol (every one -EROFS on a read-only gofer). */
 	GOFER_T_CREATE = 32,	  /* {tcreate, name NUL} -> {u64 fid, attr} + 1 fd */

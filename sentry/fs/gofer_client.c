@@ -282,6 +282,28 @@ int gofer_walk(struct gofer_client *gc, gofer_fid dir, const char *name, gofer_f
 	return err ? err : walk_reply(gc, &rw, out, attr);
 }
 
+int gofer_statat(struct gofer_client *gc, gofer_fid dir, const char *name,
+		 struct gofer_attr *attr)
+{
+	struct {
+		uint64_t dir;
+		char name[GOFER_NAME_MAX + 1];
+	} req;
+	struct gofer_wire_attr wa;
+	size_t n = strnlen(name, GOFER_NAME_MAX + 1);
+	int err = check_name(name, n);
+
+	if (err)
+		return err;
+	req.dir = dir;
+	memcpy(req.name, name, n + 1);
+	err = rpc(gc, GOFER_T_STATAT, &req, sizeof(req.dir) + n + 1, &wa, sizeof(wa), sizeof(wa),
+		  NULL, NULL);
+	if (!err && attr_from_wire(attr, &wa))
+		err = poison(gc);
+	return err;
+}
+
 int gofer_stat(struct gofer_client *gc, gofer_fid fid, struct gofer_attr *attr)
 {
 	struct gofer_tfid req = {.fid = fid};

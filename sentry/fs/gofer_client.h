@@ -49,6 +49,10 @@ int gofer_root(struct gofer_client *gc, gofer_fid *out, struct gofer_attr *attr)
 int gofer_walk(struct gofer_client *gc, gofer_fid dir, const char *name, gofer_fid *out,
 	       struct gofer_attr *attr);
 int gofer_stat(struct gofer_client *gc, gofer_fid fid, struct gofer_attr *attr);
+/* The attributes a walk of name would return, without a new fid (STATAT):
+ * for revalidating a cached name (same host dev/ino/type or not). */
+int gofer_statat(struct gofer_client *gc, gofer_fid dir, const char *name,
+		 struct gofer_attr *attr);
 /* Open the file for I/O; flags: O_RDONLY/O_WRONLY/O_RDWR, O_TRUNC, O_APPEND,
  * O_DIRECTORY. The gofer donates a host descriptor (close-on-exec). */
 int gofer_open(struct gofer_client *gc, gofer_fid fid, int flags, int *host_fd);

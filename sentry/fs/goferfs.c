@@ -18,40 +18,33 @@
  * Attributes of a writable mount are refreshed from the gofer at each stat.
  * Under the default overlay the goferfs is read-only and all name changes
  * go to the tmpfs upper.
+ *
+ * Coherence with the host (goferfs_shared.c, docs/vfs.md): a goferfs is
+ * "shared" by default (volumes: host directories the host keeps changing),
+ * like gVisor's shared file-access mode. Every cached dentry is revalidated when a lookup finds
+ * it (gfs_revalidate: STATAT of its name in its parent; another host
+ * dev/ino/type, or no such name: stale, the VFS drops it and looks the name
+ * up again; same: the attributes are refreshed), and stat/fstat/lseek
+ * (SEEK_END) refresh the attributes. gs->ttl_ns > 0 trusts a refresh for
+ * that long (NFS's actimeo). The root filesystem's goferfs (the overlay's
+ * read-only lower layer) is made "exclusive" (goferfs_set_shared): it caches
+ * everything, as it is not a directory the host is expected to change.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "abi/linux_stat.h"
 #include "fs/gofer_client.h"
+#include "gofer/protocol.h"
 #include "kernel/task.h"
 #include "vfs/vfs_impl.h"
 
-struct gfs_sb {
-	struct gofer_client *gc;
-	bool rw;
-};
-
-struct gfs_inode {
-	gofer_fid fid;
-	struct gofer_attr attr; /* inode->lock */
-	/* A read-only host descriptor shared by every O_RDONLY open of the
-	 * file (I/O uses explicit offsets), so only the first open costs a
-	 * gofer round trip. -1 until then; inode->lock. */
-	int ro_fd;
-	/* The O_RDWR descriptor CREATE donated, for the open that follows the
-	 * create; -1 once taken. inode->lock. */
-	int new_fd;
-	/* A writable host descriptor (a copy of a write open's) while the file
-	 * is open for writing, for truncation without a name (ftruncate of an
-	 * unlinked file); -1 when no writer is open. inode->lock. */
-	int wr_fd;
-	unsigned writers; /* open writable descriptions; inode->lock */
-};
+#include "fs/goferfs_impl.h"
 
 struct gfs_file {
 	int host_fd;  /* -1 for directories */
@@ -62,40 +55,6 @@ struct gfs_file {
 
 static const struct inode_operations gfs_iops;
 static const struct file_operations gfs_file_fops, gfs_dir_fops;
-
-static struct gofer_client *GC(struct superblock *sb)
-{
-	return ((struct gfs_sb *)sb->priv)->gc;
-}
-
-static struct gfs_inode *GI(struct inode *i)
-{
-	return i->priv;
-}
-
-static void attr_to_inode(struct inode *i, const struct gofer_attr *a)
-{
-	i->ino = a->ino;
-	i->mode = a->mode;
-	i->uid = a->uid;
-	i->gid = a->gid;
-	i->nlink = a->nlink;
-	i->size = a->size;
-	i->rdev = a->rdev;
-	i->atime = (struct timespec){a->atime_sec, a->atime_nsec};
-	i->mtime = (struct timespec){a->mtime_sec, a->mtime_nsec};
-	i->ctime = (struct timespec){a->ctime_sec, a->ctime_nsec};
-}
-
-static bool attr_sane(const struct gofer_attr *a)
-{
-	switch (a->mode & S_IFMT) {
-	case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFCHR:
-	case S_IFBLK: case S_IFIFO: case S_IFSOCK:
-		return a->size <= (uint64_t)INT64_MAX;
-	}
-	return false;
-}
 
 static struct inode *gfs_inode_new(struct superblock *sb, gofer_fid fid, const struct gofer_attr *a)
 {
@@ -110,6 +69,9 @@ static struct inode *gfs_inode_new(struct superblock *sb, gofer_fid fid, const s
 		return NULL;
 	}
 	gi->fid = fid;
+	gi->host_dev = a->dev;
+	gi->host_ino = a->ino;
+	gi->valid_until = GS(sb)->ttl_ns ? now_ns() + GS(sb)->ttl_ns : 0;
 	gi->ro_fd = -1;
 	gi->new_fd = -1;
 	gi->wr_fd = -1;
@@ -179,6 +141,8 @@ struct superblock *goferfs_new(struct gofer_client *gc, bool rw, int *err)
 	}
 	gs->gc = gc;
 	gs->rw = rw;
+	gs->shared = true;
+	gs->same_ids = !(gofer_client_flags(gc) & GOFER_VF_USERNS);
 	struct superblock *sb = sb_alloc("9p", LINUX_V9FS_MAGIC, rw ? 0 : SB_RDONLY, &gfs_sops);
 	if (!sb) {
 		free(gs);
@@ -211,8 +175,10 @@ struct superblock *goferfs_new(struct gofer_client *gc, bool rw, int *err)
 		sb_put(sb);
 		return NULL;
 	}
+	sb->root->dops = &gfs_shared_dops; /* inherited by every child dentry */
 	return sb;
 }
+
 
 /* --- inode operations ---------------------------------------------------- */
 
@@ -230,23 +196,15 @@ static int gfs_lookup(struct dentry *dir, struct dentry *child)
 		return -EIO;
 	}
 	d_instantiate(child, i);
+	gfs_note_fresh(i); /* a stat right after needs no second trip */
 	return 0;
 }
 
 static int gfs_getattr(struct dentry *d, struct kstat *st)
 {
 	struct inode *i = d->inode;
-	if (!(i->sb->flags & SB_RDONLY)) {
-		/* Writable: the host file may have changed size; refresh. */
-		struct gofer_attr a;
-		if (gofer_stat(GC(i->sb), GI(i)->fid, &a) == 0 && attr_sane(&a) &&
-		    (a.mode & S_IFMT) == (i->mode & S_IFMT)) {
-			pthread_mutex_lock(&i->lock);
-			GI(i)->attr = a;
-			attr_to_inode(i, &a);
-			pthread_mutex_unlock(&i->lock);
-		}
-	}
+	/* Shared or writable: the host file may have changed; refresh. */
+	gfs_attr_update(i);
 	generic_getattr(i, st);
 	pthread_mutex_lock(&i->lock);
 	st->blocks = GI(i)->attr.blocks;
@@ -740,6 +698,15 @@ static void gfs_release(struct file *f)
 	free(gf);
 }
 
+/* SEEK_END, SEEK_DATA and SEEK_HOLE need the size as the host has it now
+ * (another process may have appended): refresh it first. */
+static int64_t gfs_file_llseek(struct file *f, int64_t off, int whence)
+{
+	if (whence == SEEK_END || whence == SEEK_DATA || whence == SEEK_HOLE)
+		gfs_attr_update(f->inode);
+	return generic_llseek(f, off, whence);
+}
+
 static int64_t gfs_dir_llseek(struct file *f, int64_t off, int whence)
 {
 	/* Directory offsets are the host's cookies: only SEEK_SET to one we
@@ -773,6 +740,7 @@ static const struct inode_operations gfs_iops = {
 
 static const struct file_operations gfs_file_fops = {
 	.read = gfs_read,
+	.llseek = gfs_file_llseek,
 	.write = gfs_write,
 	.fsync = gfs_fsync,
 	.fallocate = gfs_fallocate,

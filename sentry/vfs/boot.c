@@ -32,6 +32,7 @@ static int mount_volume(const struct vfs_volume *v)
 	struct superblock *sb = goferfs_new(v->gofer, v->rw, &err);
 	if (!sb)
 		return err ? err : -ENOMEM;
+	goferfs_set_shared(sb, true, v->cache_ms); /* the host changes it too */
 	err = vfs_mount_at(v->path, sb, v->source, MNT_NODEV | (v->rw ? 0 : MNT_RDONLY));
 	sb_put(sb);
 	return err;
@@ -55,6 +56,9 @@ int vfs_boot(const struct vfs_boot_config *cfg)
 		log_err("vfs: gofer root: %s", strerror(-err));
 		return err;
 	}
+	/* The root's files are not expected to change behind the sandbox's
+	 * back: cache them (volumes stay shared; docs/vfs.md). */
+	goferfs_set_shared(lower, false, 0);
 	struct superblock *root = lower;
 	struct superblock *upper = NULL;
 	if (cfg->overlay) {

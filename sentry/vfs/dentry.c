@@ -175,11 +175,64 @@ void d_drop_locked(struct dentry *dir, struct dentry *child)
 	list_remove(dir, child);
 }
 
+/* d was found stale by revalidation and dropped (D_DEAD, out of its
+ * parent's list). Its cached descendants that nobody references can no
+ * longer be reached through a live name: free them now (with what they pin,
+ * e.g. gofer fids) rather than keep them for the sentry's life. Referenced
+ * ones (open files, a cwd, mount points) and their ancestors stay. Takes
+ * d->lock and the descendants' locks, ancestor first (lock order 3); a
+ * refcount of 0 seen under the parent's lock is stable (dput takes it before
+ * the last decrement, lookups before the first increment). With trylock
+ * (the caller holds directory locks, e.g. rename's two: one of them may be
+ * d or below it), a busy directory is skipped: eviction is best effort. */
+static void d_prune_unused(struct dentry *d, bool trylock)
+{
+	if (trylock) {
+		if (pthread_mutex_trylock(&d->lock) != 0)
+			return;
+	} else {
+		pthread_mutex_lock(&d->lock);
+	}
+	struct dentry **pp = &d->children;
+	while (*pp) {
+		struct dentry *c = *pp;
+		if (c->children)
+			d_prune_unused(c, trylock);
+		if (atomic_load(&c->refs) == 0 && atomic_load(&c->mounted) == 0 &&
+		    !c->children) {
+			*pp = c->next_sibling;
+			c->next_sibling = NULL;
+			c->flags |= D_DEAD;
+			d_free(c);
+			atomic_fetch_sub(&d->refs, 1); /* c's reference on d */
+		} else {
+			pp = &c->next_sibling;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* dir->lock held. A cached child the filesystem calls stale (revalidate:
+ * goferfs in shared mode, whose host may have removed or replaced the name)
+ * is dropped, so the name operation that asked sees the host's state. The
+ * revalidate may ask the gofer under dir->lock, as a lookup miss does. */
+static struct dentry *d_find_valid_locked(struct dentry *dir, const char *name)
+{
+	struct dentry *d = d_find_locked(dir, name);
+	if (d && d->dops && d->dops->revalidate && !d->dops->revalidate(d)) {
+		d_drop_locked(dir, d);
+		d_prune_unused(d, true);
+		dput_locked_parent(dir, d);
+		d = NULL;
+	}
+	return d;
+}
+
 /* Look up name in dir with dir->lock held (filesystems without
  * SB_NOCACHE). Returns a referenced positive dentry, or NULL with *err. */
 struct dentry *d_lookup_locked(struct dentry *dir, const char *name, int *err)
 {
-	struct dentry *d = d_find_locked(dir, name);
+	struct dentry *d = d_find_valid_locked(dir, name);
 	if (d)
 		return d;
 	if (!dir->inode || !S_ISDIR(dir->inode->mode)) {
@@ -255,21 +308,29 @@ struct dentry *vfs_lookup_one(struct dentry *dir, const char *name, int *err)
 	}
 	for (int tries = 0; tries < 3; tries++) {
 		struct dentry *d;
+		bool fresh = false;
 		if (dir->sb->flags & SB_NOCACHE) {
 			d = d_lookup_nocache(dir, name, err);
 		} else {
+			/* A cached dentry is revalidated below, without the lock;
+			 * one the fs just looked up needs no revalidation. */
 			pthread_mutex_lock(&dir->lock);
-			d = d_lookup_locked(dir, name, err);
+			d = d_find_locked(dir, name);
+			if (!d) {
+				d = d_lookup_locked(dir, name, err);
+				fresh = true;
+			}
 			pthread_mutex_unlock(&dir->lock);
 		}
 		if (!d)
 			return NULL;
-		if (!d->dops || !d->dops->revalidate || d->dops->revalidate(d))
+		if (fresh || !d->dops || !d->dops->revalidate || d->dops->revalidate(d))
 			return d;
 		/* Stale: unhash it and look up again. */
 		pthread_mutex_lock(&dir->lock);
 		d_drop_locked(dir, d);
 		pthread_mutex_unlock(&dir->lock);
+		d_prune_unused(d, false);
 		dput(d);
 	}
 	*err = -ENOENT;

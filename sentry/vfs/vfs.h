@@ -30,6 +30,10 @@ struct vfs_volume {
 	const char *path;    /* absolute mount point in the sandbox */
 	const char *source;  /* host directory (for /proc/mounts) */
 	bool rw;             /* writable (the gofer runs with --rw) */
+	/* Shared-mode validity time (docs/vfs.md "Coherence with the host"):
+	 * 0 (the default) revalidates every cached name and attribute against
+	 * the host at each lookup/stat; N trusts them for N ms. */
+	unsigned cache_ms;
 };
 
 struct vfs_boot_config {

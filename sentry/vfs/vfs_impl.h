@@ -250,7 +250,12 @@ void vfs_now(struct timespec *ts);
 #define D_DIRCACHE 0x2  /* reserved */
 
 struct dentry_operations {
-	/* Return 1 if the cached dentry is still valid, 0 to redo the lookup. */
+	/* Return 1 if the cached dentry is still valid, 0 to redo the lookup
+	 * (the VFS then drops it and its unused cached descendants). Called
+	 * when a lookup finds d cached: without locks from vfs_lookup_one
+	 * (path walks), with the parent's dentry->lock held from
+	 * d_lookup_locked (name operations). May take only leaf locks and
+	 * d->inode->lock; never d's or the parent's dentry->lock. */
 	int (*revalidate)(struct dentry *d);
 };
 
@@ -626,6 +631,12 @@ struct superblock *overlay_new(struct dentry *lower_root, struct dentry *upper_r
 int overlay_shadow_dir(struct dentry *dir, const char *name);
 struct gofer_client;
 struct superblock *goferfs_new(struct gofer_client *gc, bool rw, int *err);
+/* Coherence with the host (docs/vfs.md): shared (goferfs_new's default, for
+ * volumes) revalidates cached dentries and refreshes attributes against the
+ * host, trusting a refresh for ttl_ms (0: never, every lookup asks);
+ * exclusive (shared false: the root's read-only overlay lower layer) caches
+ * everything. Call before the first lookup. */
+void goferfs_set_shared(struct superblock *sb, bool shared, unsigned ttl_ms);
 
 /* Error pointers for functions returning objects. */
 #define ERR_PTR(e) ((void *)(intptr_t)(e))
