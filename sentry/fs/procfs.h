@@ -142,6 +142,17 @@ int procfs_show_children(struct inode *inode, struct seq_buf *s);
 
 /* procfs_mounts.c: /proc/PID/mounts and mountinfo (one mount namespace). */
 int procfs_render_mounts(struct pbuf *b, int mountinfo);
+/* The same for the namespace and root of fs (a reference the call drops;
+ * NULL: -EINVAL, the process is gone). */
+struct fs_context;
+int procfs_render_task_mounts(struct pbuf *b, int mountinfo, struct fs_context *fs);
+/* /proc/PID/ns/mnt's inode number: boot_ino for the boot namespace, a
+ * distinct one per namespace made since (fs: a reference the call drops). */
+unsigned long long procfs_mnt_ns_ino(struct fs_context *fs, unsigned long long boot_ino);
+/* procfs_owner.c: the owner of a /proc/PID inode of this mode (Linux's
+ * task_dump_owner: root:root when t is not dumpable). kernel.lock held. */
+struct task;
+void procfs_task_owner_locked(struct task *t, uint32_t mode, uint32_t *uid, uint32_t *gid);
 /* The id /proc/PID/mountinfo shows for m (1 if it is not mounted). */
 int procfs_mount_id(const struct mount *m);
 

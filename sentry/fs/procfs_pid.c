@@ -238,10 +238,8 @@ static void pid_fill_attr(struct inode *inode)
 {
 	pthread_mutex_lock(&kernel.lock);
 	struct task *t = inode_task_locked(inode, NULL);
-	if (t) {
-		inode->uid = t->creds.euid;
-		inode->gid = t->creds.egid;
-	}
+	if (t)
+		procfs_task_owner_locked(t, inode->mode, &inode->uid, &inode->gid);
 	pthread_mutex_unlock(&kernel.lock);
 }
 
@@ -431,7 +429,7 @@ static int show_mounts(struct inode *inode, struct seq_buf *s)
 {
 	struct pbuf b;
 	pbuf_init(&b);
-	int r = procfs_render_mounts(&b, 0);
+	int r = procfs_render_task_mounts(&b, 0, get_task_fs(inode));
 	if (r < 0) {
 		pbuf_free(&b);
 		return r;
@@ -443,7 +441,7 @@ static int show_mountinfo(struct inode *inode, struct seq_buf *s)
 {
 	struct pbuf b;
 	pbuf_init(&b);
-	int r = procfs_render_mounts(&b, 1);
+	int r = procfs_render_task_mounts(&b, 1, get_task_fs(inode));
 	if (r < 0) {
 		pbuf_free(&b);
 		return r;
@@ -805,7 +803,8 @@ static ssize_t ns_link(struct inode *inode, char *buf, size_t size)
 			continue;
 		size_t kind_len = strcspn(name, "_");
 		int n = snprintf(buf, size, "%.*s:[%llu]", (int)kind_len, name,
-				 NS_INO_BASE + ns_ino_index[i]);
+				 i == 2 ? procfs_mnt_ns_ino(get_task_fs(inode), NS_INO_BASE + 2)
+					: NS_INO_BASE + ns_ino_index[i]);
 		return n < 0 ? -EINVAL : (size_t)n < size ? n : (ssize_t)size;
 	}
 	return -ENOENT;

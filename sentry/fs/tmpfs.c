@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "abi/linux_stat.h"
+#include "fs/tmpfs.h"
 #include "kernel/task.h"
 #include "vfs/vfs_impl.h"
 
@@ -50,6 +51,21 @@ static struct tmpfs_node *TN(struct inode *i)
 	return i->priv;
 }
 
+/* Per-superblock options (fs/tmpfs.h); limits 0 mean unlimited. */
+struct tmpfs_sbinfo {
+	atomic_uint_fast64_t inodes; /* live inodes */
+	uint64_t max_blocks, max_inodes;
+	/* size=0 / nr_inodes=0 given: unlimited for good (Linux's default
+	 * limits are finite, so only these refuse a later limit). */
+	bool blocks_unlimited, inodes_unlimited;
+	uint32_t mode, uid, gid;
+};
+
+static struct tmpfs_sbinfo *SBI(const struct superblock *sb)
+{
+	return is_tmpfs_sb(sb) ? sb->priv : NULL;
+}
+
 static void tmpfs_evict(struct inode *i)
 {
 	struct tmpfs_node *n = TN(i);
@@ -64,26 +80,43 @@ static void tmpfs_evict(struct inode *i)
 		close(n->memfd);
 	free(n->target);
 	free(n);
+	struct tmpfs_sbinfo *sbi = SBI(i->sb);
+	if (sbi)
+		atomic_fetch_sub(&sbi->inodes, 1);
 }
 
 static int tmpfs_statfs(struct superblock *sb, struct kstatfs *st)
 {
 	memset(st, 0, sizeof(*st));
+	struct tmpfs_sbinfo *sbi = SBI(sb);
 	st->type = LINUX_TMPFS_MAGIC;
 	st->bsize = st->frsize = 4096;
-	st->blocks = st->bfree = st->bavail = 1 << 20;
-	st->files = st->ffree = 1 << 20;
+	st->blocks = st->bfree = st->bavail = sbi && sbi->max_blocks ? sbi->max_blocks : 1 << 20;
+	st->files = sbi && sbi->max_inodes ? sbi->max_inodes : 1 << 20;
+	uint64_t used = sbi ? atomic_load(&sbi->inodes) : 0;
+	st->ffree = st->files > used ? st->files - used : 0;
 	st->namelen = VFS_NAME_MAX;
 	return 0;
+}
+
+static void tmpfs_put_super(struct superblock *sb)
+{
+	free(sb->priv);
+	sb->priv = NULL;
 }
 
 static const struct super_operations tmpfs_sops = {
 	.statfs = tmpfs_statfs,
 	.evict_inode = tmpfs_evict,
+	.put_super = tmpfs_put_super,
 };
 
 static struct inode *tmpfs_inode(struct superblock *sb, uint32_t mode, struct task *t)
 {
+	struct tmpfs_sbinfo *sbi = SBI(sb);
+	/* nr_inodes: Linux counts every live inode, the root included. */
+	if (sbi && sbi->max_inodes && atomic_load(&sbi->inodes) >= sbi->max_inodes)
+		return NULL;
 	struct inode *i = inode_new(sb, mode);
 	if (!i)
 		return NULL;
@@ -92,6 +125,8 @@ static struct inode *tmpfs_inode(struct superblock *sb, uint32_t mode, struct ta
 		inode_put(i);
 		return NULL;
 	}
+	if (sbi)
+		atomic_fetch_add(&sbi->inodes, 1);
 	TN(i)->next_cookie = 2;
 	if (t) {
 		i->uid = t->creds.fsuid;
@@ -122,6 +157,13 @@ struct superblock *tmpfs_new(unsigned sb_flags)
 	struct superblock *sb = sb_alloc("tmpfs", LINUX_TMPFS_MAGIC, sb_flags, &tmpfs_sops);
 	if (!sb)
 		return NULL;
+	struct tmpfs_sbinfo *sbi = calloc(1, sizeof(*sbi));
+	if (!sbi) {
+		sb_put(sb);
+		return NULL;
+	}
+	sbi->mode = 01777;
+	sb->priv = sbi;
 	struct inode *root = tmpfs_inode(sb, S_IFDIR | 01777, NULL);
 	if (!root || sb_set_root(sb, root) < 0) {
 		sb_put(sb);
@@ -629,3 +671,185 @@ static const struct file_operations tmpfs_file_fops = {
 	.fsync = tmpfs_fsync,
 	.host_fd = tmpfs_host_fd,
 };
+
+/* --- mount options (fs/tmpfs.h) ----------------------------------------- */
+
+bool is_tmpfs_sb(const struct superblock *sb)
+{
+	return sb && sb->ops == &tmpfs_sops;
+}
+
+/* Linux's memparse: a number (base by prefix) with an optional K/M/G/T/P/E
+ * suffix; *rest is what follows. false on overflow or no digits. */
+static bool memparse(const char *s, uint64_t *out, const char **rest)
+{
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return false;
+	int shift = 0;
+	switch (*end) {
+	case 'E': case 'e': shift += 10; /* fallthrough */
+	case 'P': case 'p': shift += 10; /* fallthrough */
+	case 'T': case 't': shift += 10; /* fallthrough */
+	case 'G': case 'g': shift += 10; /* fallthrough */
+	case 'M': case 'm': shift += 10; /* fallthrough */
+	case 'K': case 'k': shift += 10; end++; break;
+	default: break;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	*rest = end;
+	return true;
+}
+
+static bool parse_u32_base(const char *s, int base, uint32_t *out)
+{
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, base);
+	if (errno || *end || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+int tmpfs_parse_options(const char *data, struct tmpfs_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!data || !*data)
+		return 0;
+	char *copy = strdup(data);
+	if (!copy)
+		return -ENOMEM;
+	int err = 0;
+	char *save = NULL;
+	for (char *opt = strtok_r(copy, ",", &save); opt && !err;
+	     opt = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(opt, '=');
+		if (val)
+			*val++ = '\0';
+		const char *rest = "";
+		uint64_t v = 0;
+		if (strcmp(opt, "size") == 0) {
+			if (!memparse(val, &v, &rest)) {
+				err = -EINVAL;
+			} else if (*rest == '%') {
+				/* Percent of the memory (Linux: of totalram). */
+				long pages = sysconf(_SC_PHYS_PAGES);
+				if (v > 100000 || pages <= 0)
+					err = -EINVAL;
+				else
+					o->blocks = (uint64_t)pages * v / 100;
+				rest++;
+			} else {
+				o->blocks = (v + 4095) / 4096;
+			}
+			if (*rest)
+				err = -EINVAL;
+			o->has_size = true;
+		} else if (strcmp(opt, "nr_inodes") == 0) {
+			if (!memparse(val, &v, &rest) || *rest || v > (UINT64_MAX >> 6))
+				err = -EINVAL;
+			o->inodes = v;
+			o->has_inodes = true;
+		} else if (strcmp(opt, "mode") == 0) {
+			if (!parse_u32_base(val, 8, &o->mode))
+				err = -EINVAL;
+			o->mode &= 07777;
+			o->has_mode = true;
+		} else if (strcmp(opt, "uid") == 0) {
+			if (!parse_u32_base(val, 0, &o->uid) || o->uid == UINT32_MAX)
+				err = -EINVAL;
+			o->has_uid = true;
+		} else if (strcmp(opt, "gid") == 0) {
+			if (!parse_u32_base(val, 0, &o->gid) || o->gid == UINT32_MAX)
+				err = -EINVAL;
+			o->has_gid = true;
+		} else {
+			err = -EINVAL; /* huge=, mpol=, inode64, quota...: not here */
+		}
+	}
+	free(copy);
+	return err;
+}
+
+void tmpfs_set_options(struct superblock *sb, const struct tmpfs_opts *o)
+{
+	struct tmpfs_sbinfo *sbi = SBI(sb);
+	if (!sbi)
+		return;
+	if (o->has_size) {
+		sbi->max_blocks = o->blocks;
+		sbi->blocks_unlimited = o->blocks == 0;
+	}
+	if (o->has_inodes) {
+		sbi->max_inodes = o->inodes;
+		sbi->inodes_unlimited = o->inodes == 0;
+	}
+	if (o->has_mode)
+		sbi->mode = o->mode;
+	if (o->has_uid)
+		sbi->uid = o->uid;
+	if (o->has_gid)
+		sbi->gid = o->gid;
+	struct inode *root = sb->root->inode;
+	pthread_mutex_lock(&root->lock);
+	root->mode = S_IFDIR | sbi->mode;
+	root->uid = sbi->uid;
+	root->gid = sbi->gid;
+	pthread_mutex_unlock(&root->lock);
+}
+
+int tmpfs_remount(struct superblock *sb, const struct tmpfs_opts *o)
+{
+	struct tmpfs_sbinfo *sbi = SBI(sb);
+	if (!sbi)
+		return -EINVAL;
+	/* Linux's shmem_reconfigure: a limit cannot be set on an unlimited
+	 * filesystem, nor below current use (size use is not counted here). */
+	if (o->has_size && o->blocks && sbi->blocks_unlimited)
+		return -EINVAL;
+	if (o->has_inodes && o->inodes) {
+		if (sbi->inodes_unlimited || o->inodes < atomic_load(&sbi->inodes))
+			return -EINVAL;
+	}
+	if (o->has_size) {
+		sbi->max_blocks = o->blocks;
+		sbi->blocks_unlimited = o->blocks == 0;
+	}
+	if (o->has_inodes) {
+		sbi->max_inodes = o->inodes;
+		sbi->inodes_unlimited = o->inodes == 0;
+	}
+	return 0;
+}
+
+void tmpfs_show_options(const struct superblock *sb, char *buf, size_t size)
+{
+	const struct tmpfs_sbinfo *sbi = SBI(sb);
+	size_t n = 0;
+	if (size)
+		buf[0] = '\0';
+	if (!sbi || !size)
+		return;
+	/* Shown when not the default; explicit 0 (unlimited) shows as 0. */
+	if (sbi->max_blocks || sbi->blocks_unlimited)
+		n += (size_t)snprintf(buf + n, size - n, ",size=%lluk",
+				      (unsigned long long)sbi->max_blocks * 4);
+	if ((sbi->max_inodes || sbi->inodes_unlimited) && n < size)
+		n += (size_t)snprintf(buf + n, size - n, ",nr_inodes=%llu",
+				      (unsigned long long)sbi->max_inodes);
+	if (sbi->mode != 01777 && n < size)
+		n += (size_t)snprintf(buf + n, size - n, ",mode=%03o", sbi->mode);
+	if (sbi->uid && n < size)
+		n += (size_t)snprintf(buf + n, size - n, ",uid=%u", sbi->uid);
+	if (sbi->gid && n < size)
+		snprintf(buf + n, size - n, ",gid=%u", sbi->gid);
+}

@@ -2,17 +2,20 @@
  * Mounts inside the sandbox: mount, umount2, chroot, and unshare.
  *
  * Mounts are the sentry's own (vfs/mount_ops.h); the host's mount table is
- * never touched. unshare(CLONE_NEWNS) gives the caller a private copy of its
- * mount tree; the other namespaces stay -EINVAL. Propagation types are
- * accepted without effect (no mount is ever shared with another).
+ * never touched. unshare(CLONE_NEWNS) gives the caller a copy of its mount
+ * tree; the other namespaces stay -EINVAL. Propagation (MS_SHARED, ...)
+ * follows Linux between peer groups (vfs/mount_prop.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "kernel/creds.h"
 #include "kernel/kernel_impl.h"
+#include "fs/tmpfs.h"
+#include "kernel/kernel.h"
 #include "kernel/task.h"
 #include "mm/mm.h"
 #include "syscalls/sys_fs.h"
@@ -24,7 +27,12 @@
 #define L_MS_NOSUID 0x2UL
 #define L_MS_NODEV 0x4UL
 #define L_MS_NOEXEC 0x8UL
+#define L_MS_SYNCHRONOUS 0x10UL
 #define L_MS_REMOUNT 0x20UL
+#define L_MS_MANDLOCK 0x40UL
+#define L_MS_DIRSYNC 0x80UL
+#define L_MS_NOATIME 0x400UL
+#define L_MS_NODIRATIME 0x800UL
 #define L_MS_NOSYMFOLLOW 0x100UL
 #define L_MS_BIND 0x1000UL
 #define L_MS_MOVE 0x2000UL
@@ -34,6 +42,9 @@
 #define L_MS_PRIVATE (1UL << 18)
 #define L_MS_SLAVE (1UL << 19)
 #define L_MS_SHARED (1UL << 20)
+#define L_MS_RELATIME (1UL << 21)
+#define L_MS_STRICTATIME (1UL << 24)
+#define L_MS_LAZYTIME (1UL << 25)
 #define L_MS_NOUSER (1UL << 31)
 #define L_MS_PROPAGATION (L_MS_UNBINDABLE | L_MS_PRIVATE | L_MS_SLAVE | L_MS_SHARED)
 #define L_MS_MGC_MSK 0xffff0000UL
@@ -86,88 +97,50 @@ static int mount_string(struct task *t, uint64_t uaddr, char **out)
 	return 0;
 }
 
-static bool parse_u32(const char *s, int base, uint32_t *out)
+/* Split data into the generic superblock flags Linux's vfs_parse_sb_flag
+ * takes from any filesystem's options ("ro", "rw", "sync"...; *rdonly set
+ * to 1/0 by the last ro/rw, -1 if none) and the rest (the filesystem's own,
+ * returned in *fs_opts, malloc'd). */
+static int split_options(const char *data, int *rdonly, char **fs_opts)
 {
-	if (!s || !*s)
-		return false;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, base);
-	if (errno || *end || v > UINT32_MAX || s[0] == '-')
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-/* size= / nr_inodes=: a number with an optional k/m/g/t/p/e suffix (or %
- * for size). Checked, but the sentry's tmpfs does not enforce limits. */
-static bool parse_size(const char *s, bool pct_ok)
-{
-	if (!s || !*s || s[0] == '-')
-		return false;
-	char *end;
-	errno = 0;
-	(void)strtoull(s, &end, 0);
-	if (errno || end == s)
-		return false;
-	if (*end == '\0')
-		return true;
-	if (end[1] != '\0')
-		return false;
-	return strchr("kKmMgGtTpPeE", *end) != NULL || (pct_ok && *end == '%');
-}
-
-struct tmpfs_opts {
-	bool has_mode, has_uid, has_gid;
-	uint32_t mode, uid, gid;
-};
-
-/* "size=1m,mode=0755,uid=0,gid=0,nr_inodes=..." -- unknown keys: -EINVAL. */
-static int parse_tmpfs_opts(const char *data, struct tmpfs_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	if (!data || !*data)
+	static const char *const generic[] = {"dirsync", "lazytime", "mand", "posixacl",
+					      "sync", "async", "nolazytime", "nomand"};
+	*rdonly = -1;
+	*fs_opts = calloc(1, data ? strlen(data) + 1 : 1);
+	if (!*fs_opts)
+		return -ENOMEM;
+	if (!data)
 		return 0;
 	char *copy = strdup(data);
 	if (!copy)
 		return -ENOMEM;
-	int err = 0;
-	char *save = NULL;
+	char *save = NULL, *out = *fs_opts;
 	for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
-		char *val = strchr(opt, '=');
-		if (val)
-			*val++ = '\0';
-		if (strcmp(opt, "size") == 0) {
-			if (!parse_size(val, true))
-				err = -EINVAL;
-		} else if (strcmp(opt, "nr_inodes") == 0) {
-			if (!parse_size(val, false))
-				err = -EINVAL;
-		} else if (strcmp(opt, "mode") == 0) {
-			o->has_mode = parse_u32(val, 8, &o->mode);
-			if (!o->has_mode)
-				err = -EINVAL;
-		} else if (strcmp(opt, "uid") == 0) {
-			o->has_uid = parse_u32(val, 10, &o->uid) && o->uid != UINT32_MAX;
-			if (!o->has_uid)
-				err = -EINVAL;
-		} else if (strcmp(opt, "gid") == 0) {
-			o->has_gid = parse_u32(val, 10, &o->gid) && o->gid != UINT32_MAX;
-			if (!o->has_gid)
-				err = -EINVAL;
-		} else {
-			err = -EINVAL;
+		bool taken = false;
+		if (strcmp(opt, "ro") == 0 || strcmp(opt, "rw") == 0) {
+			*rdonly = opt[1] == 'o';
+			taken = true;
 		}
-		if (err)
-			break;
+		for (size_t k = 0; k < sizeof(generic) / sizeof(generic[0]) && !taken; k++)
+			taken = strcmp(opt, generic[k]) == 0;
+		if (taken)
+			continue;
+		if (*out)
+			strcat(out, ",");
+		strcat(out, opt);
 	}
 	free(copy);
-	return err;
+	return 0;
 }
 
-static unsigned ms_to_mnt_flags(uint64_t flags)
+/* The mount flags of a mount(2) call, as Linux's path_mount: relatime
+ * unless noatime or strictatime; a remount without any atime flag keeps
+ * the mount's atime policy (old_flags). */
+static unsigned ms_to_mnt_flags(uint64_t flags, unsigned old_flags)
 {
 	unsigned m = 0;
+	if (!(flags & L_MS_NOATIME))
+		m |= MNT_RELATIME;
 	if (flags & L_MS_RDONLY)
 		m |= MNT_RDONLY;
 	if (flags & L_MS_NOSUID)
@@ -176,50 +149,172 @@ static unsigned ms_to_mnt_flags(uint64_t flags)
 		m |= MNT_NODEV;
 	if (flags & L_MS_NOEXEC)
 		m |= MNT_NOEXEC;
+	if (flags & L_MS_NOATIME)
+		m |= MNT_NOATIME;
+	if (flags & L_MS_NODIRATIME)
+		m |= MNT_NODIRATIME;
+	if (flags & L_MS_STRICTATIME) {
+		m &= ~(unsigned)(MNT_RELATIME | MNT_NOATIME);
+		m |= MNT_STRICTATIME;
+	}
+	if ((flags & L_MS_REMOUNT) &&
+	    !(flags & (L_MS_NOATIME | L_MS_NODIRATIME | L_MS_RELATIME | L_MS_STRICTATIME))) {
+		m &= ~(unsigned)MNT_ATIME_MASK;
+		m |= old_flags & MNT_ATIME_MASK;
+	}
 	return m;
+}
+
+/* --- writers (a mount or superblock cannot go read-only under them) --- */
+
+struct writer_scan {
+	const struct mount *m;       /* files of this mount, or */
+	const struct superblock *sb; /* of this filesystem */
+	bool found;
+	struct fdtable **fdts;
+	size_t n, cap;
+};
+
+static int add_tg_fdts(struct thread_group *tg, void *arg)
+{
+	struct writer_scan *w = arg;
+	for (struct task *t = tg->leader; t; t = t->next_in_tg) {
+		if (!t->fdt || t->exited)
+			continue;
+		bool seen = false;
+		for (size_t i = 0; i < w->n && !seen; i++)
+			seen = w->fdts[i] == t->fdt;
+		if (seen)
+			continue;
+		if (w->n == w->cap) {
+			size_t cap = w->cap ? w->cap * 2 : 16;
+			struct fdtable **v = realloc(w->fdts, cap * sizeof(*v));
+			if (!v)
+				return 1;
+			w->fdts = v;
+			w->cap = cap;
+		}
+		fdtable_get(t->fdt);
+		w->fdts[w->n++] = t->fdt;
+	}
+	return 0;
+}
+
+static int scan_fd(int fd, struct file *f, void *arg)
+{
+	struct writer_scan *w = arg;
+	(void)fd;
+	/* Linux counts write access of non-special files (do_dentry_open). */
+	int acc = file_flags(f) & O_ACCMODE;
+	if ((acc != O_WRONLY && acc != O_RDWR) || (file_flags(f) & O_PATH) || !f->inode ||
+	    !(S_ISREG(f->inode->mode) || S_ISDIR(f->inode->mode) || S_ISLNK(f->inode->mode)))
+		return 0;
+	if ((w->m && f->path.mnt == w->m) || (w->sb && f->path.dentry && f->path.dentry->sb == w->sb))
+		w->found = true;
+	return w->found;
+}
+
+/* Is a file of the sandbox's descriptor tables open for writing on m (or
+ * on sb)? Descriptors in flight (SCM_RIGHTS) are not seen, and a file
+ * opened right after the check is not stopped (Linux holds new writers
+ * off while it switches). */
+static bool has_writers(const struct mount *m, const struct superblock *sb)
+{
+	struct writer_scan w = {.m = m, .sb = sb};
+	pthread_mutex_lock(&kernel.lock);
+	kernel_for_each_tg(add_tg_fdts, &w);
+	pthread_mutex_unlock(&kernel.lock);
+	for (size_t i = 0; i < w.n; i++) {
+		if (!w.found)
+			fdtable_for_each(w.fdts[i], scan_fd, &w);
+		fdtable_put(w.fdts[i]);
+	}
+	free(w.fdts);
+	return w.found;
 }
 
 /* A new filesystem instance of type on target. */
 static int do_new_mount(const struct path *target, const char *type, const char *source,
 			const char *data, uint64_t flags)
 {
-	unsigned mnt_flags = ms_to_mnt_flags(flags);
+	unsigned mnt_flags = ms_to_mnt_flags(flags, 0);
 	struct superblock *sb;
-	int err;
+	char *fs_opts = NULL;
+	int rdonly, err;
 
 	if (!type)
 		return -EINVAL;
+	if ((err = split_options(data, &rdonly, &fs_opts)) < 0)
+		goto out;
+	if (rdonly < 0)
+		rdonly = (flags & L_MS_RDONLY) != 0;
 	if (strcmp(type, "tmpfs") == 0) {
 		struct tmpfs_opts o;
-		err = parse_tmpfs_opts(data, &o);
+		err = tmpfs_parse_options(fs_opts, &o);
 		if (err < 0)
-			return err;
-		sb = tmpfs_new((flags & L_MS_RDONLY) ? SB_RDONLY : 0);
-		if (!sb)
-			return -ENOMEM;
-		struct inode *root = sb->root->inode;
-		pthread_mutex_lock(&root->lock);
-		if (o.has_mode)
-			root->mode = S_IFDIR | (o.mode & 07777);
-		if (o.has_uid)
-			root->uid = o.uid;
-		if (o.has_gid)
-			root->gid = o.gid;
-		pthread_mutex_unlock(&root->lock);
+			goto out;
+		sb = tmpfs_new(rdonly ? SB_RDONLY : 0);
+		if (!sb) {
+			err = -ENOMEM;
+			goto out;
+		}
+		tmpfs_set_options(sb, &o);
 	} else if (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0 ||
 		   strcmp(type, "devpts") == 0) {
 		/* No per-mount options: hidepid=, newinstance, ptmxmode= are
-		 * not implemented. */
-		if (data && *data)
-			return -EINVAL;
+		 * not implemented. The instance is shared: ro is per mount. */
+		err = -EINVAL;
+		if (*fs_opts)
+			goto out;
 		sb = vfs_find_mounted_sb(type);
+		err = -ENODEV;
 		if (!sb)
-			return -ENODEV;
+			goto out;
+		if (rdonly)
+			mnt_flags |= MNT_RDONLY;
 	} else {
-		return -ENODEV;
+		err = -ENODEV;
+		goto out;
 	}
 	err = vfs_mount_new(target, sb, source && *source ? source : "none", mnt_flags);
 	sb_put(sb);
+out:
+	free(fs_opts);
+	return err;
+}
+
+/* MS_REMOUNT: the filesystem's options and read-only state, then the
+ * mount's flags (Linux's do_remount). */
+static int do_remount(struct task *t, const struct path *target, uint64_t flags,
+		      const char *data)
+{
+	char *fs_opts = NULL;
+	int rdonly, err;
+	if (!vfs_mount_is_local(t, target->mnt) || !vfs_path_is_mountroot(target))
+		return -EINVAL;
+	if ((err = split_options(data, &rdonly, &fs_opts)) < 0)
+		goto out;
+	if (rdonly < 0)
+		rdonly = (flags & L_MS_RDONLY) != 0;
+	struct superblock *sb = target->mnt->sb;
+	/* rw -> ro with files open for writing: EBUSY (Linux's
+	 * sb_prepare_remount_readonly). */
+	if (rdonly && !(sb->flags & SB_RDONLY) && has_writers(NULL, sb)) {
+		err = -EBUSY;
+		goto out;
+	}
+	if (is_tmpfs_sb(sb)) {
+		struct tmpfs_opts o;
+		if ((err = tmpfs_parse_options(fs_opts, &o)) < 0 ||
+		    (err = tmpfs_remount(sb, &o)) < 0)
+			goto out;
+	} else if (*fs_opts) {
+		err = -EINVAL; /* options this filesystem does not know */
+		goto out;
+	}
+	err = vfs_mount_remount(target, ms_to_mnt_flags(flags, target->mnt->flags), rdonly);
+out:
+	free(fs_opts);
 	return err;
 }
 
@@ -261,31 +356,48 @@ SYSCALL_DEFINE(mount)
 		err = -EINVAL; /* no MNT_NOSYMFOLLOW in the sentry yet */
 		goto out;
 	}
+	/* A mount of another namespace (reached through /proc/PID/root or a
+	 * descriptor): EINVAL, as Linux's check_mnt. */
+	if (vfs_mount_is_foreign(t, target.mnt)) {
+		err = -EINVAL;
+		goto out;
+	}
 
 	if ((flags & (L_MS_REMOUNT | L_MS_BIND)) == (L_MS_REMOUNT | L_MS_BIND)) {
-		err = vfs_mount_reconfigure(&target, ms_to_mnt_flags(flags));
-	} else if (flags & L_MS_REMOUNT) {
-		/* Filesystem options cannot change on remount (yet). */
-		if (data && *data)
+		/* Per-mount flags only; data is ignored (do_reconfigure_mnt). */
+		unsigned mf = ms_to_mnt_flags(flags, target.mnt->flags);
+		if (!vfs_mount_is_local(t, target.mnt) || !vfs_path_is_mountroot(&target))
 			err = -EINVAL;
+		else if ((mf & MNT_RDONLY) && !(target.mnt->flags & MNT_RDONLY) &&
+			 has_writers(target.mnt, NULL))
+			err = -EBUSY; /* Linux's mnt_make_readonly */
 		else
-			err = vfs_mount_remount(&target, ms_to_mnt_flags(flags),
-						flags & L_MS_RDONLY);
+			err = vfs_mount_reconfigure(&target, mf);
+	} else if (flags & L_MS_REMOUNT) {
+		err = do_remount(t, &target, flags, data);
 	} else if (flags & L_MS_BIND) {
 		err = lookup_source(t, source, &from);
+		if (err == 0 && vfs_mount_is_foreign(t, from.mnt))
+			err = -EINVAL;
 		if (err == 0)
 			err = vfs_mount_bind(&from, &target, flags & L_MS_REC);
 	} else if (flags & L_MS_PROPAGATION) {
 		/* Exactly one propagation type (MS_REC and MS_SILENT aside). */
 		uint64_t type_bits = flags & ~(L_MS_REC | L_MS_SILENT);
+		int type = (type_bits & L_MS_SHARED)	   ? MNT_PROP_SHARED
+			   : (type_bits & L_MS_SLAVE)	   ? MNT_PROP_SLAVE
+			   : (type_bits & L_MS_PRIVATE)   ? MNT_PROP_PRIVATE
+							   : MNT_PROP_UNBINDABLE;
 		if (!vfs_path_is_mountroot(&target))
 			err = -EINVAL;
 		else if ((type_bits & ~L_MS_PROPAGATION) || (type_bits & (type_bits - 1)))
 			err = -EINVAL;
 		else
-			err = 0; /* accepted: nothing propagates in the sandbox */
+			err = vfs_mount_change_type(&target, type, flags & L_MS_REC);
 	} else if (flags & L_MS_MOVE) {
 		err = lookup_source(t, source, &from);
+		if (err == 0 && vfs_mount_is_foreign(t, from.mnt))
+			err = -EINVAL;
 		if (err == 0)
 			err = vfs_mount_move(&from, &target);
 	} else {
@@ -325,6 +437,10 @@ SYSCALL_DEFINE(umount2)
 	if (!creds_capable(&t->creds, CAP_SYS_ADMIN)) {
 		path_put(&target);
 		return -EPERM;
+	}
+	if (vfs_mount_is_foreign(t, target.mnt)) {
+		path_put(&target);
+		return -EINVAL;
 	}
 	/* MNT_FORCE only matters to network filesystems: accepted. */
 	task_root(t, &root);

@@ -296,6 +296,7 @@ struct fs_context *fs_context_dup(struct fs_context *old)
 	fs->root = old->root;
 	fs->cwd = old->cwd;
 	fs->umask = old->umask;
+	fs->mnt_ns = vfs_mnt_ns_get(old->mnt_ns);
 	path_get(&fs->root);
 	path_get(&fs->cwd);
 	pthread_mutex_unlock(&old->lock);
@@ -311,6 +312,7 @@ void fs_context_put(struct fs_context *fs)
 {
 	if (!fs || atomic_fetch_sub(&fs->refs, 1) != 1)
 		return;
+	vfs_mnt_ns_put(fs->mnt_ns);
 	path_put(&fs->root);
 	path_put(&fs->cwd);
 	pthread_mutex_destroy(&fs->lock);

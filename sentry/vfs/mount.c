@@ -1,6 +1,7 @@
 /*
  * Mounts: the mount table, mount crossing, mounting at boot, and the table
- * changes of mount(2)/umount2(2)/chroot(2) (vfs/mount_ops.h).
+ * changes of mount(2)/umount2(2)/chroot(2) (vfs/mount_ops.h). Namespaces
+ * are in vfs/mount_ns.c, propagation in vfs/mount_prop.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,13 +10,20 @@
 
 #include "kernel/task.h"
 #include "util/log.h"
-#include "vfs/mount_ops.h"
+#include "vfs/mount_internal.h"
 #include "vfs/vfs_internal.h"
 
 pthread_rwlock_t vfs_mount_lock = PTHREAD_RWLOCK_INITIALIZER;
 pthread_mutex_t vfs_rename_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 struct mount *vfs_root_mount;
-static struct mount *mount_list; /* newest first */
+struct mount *mount_list; /* newest first */
+static atomic_int next_mount_id = 21; /* Linux's first ids are small too */
+static atomic_int next_group_id = 1;
+
+int mount_new_group_id(void)
+{
+	return atomic_fetch_add(&next_group_id, 1);
+}
 
 void mntget(struct mount *m)
 {
@@ -77,8 +85,8 @@ struct mount *lookup_mnt(struct mount *parent, struct dentry *d)
 	return found;
 }
 
-static struct mount *mount_alloc_at(struct superblock *sb, struct dentry *root,
-				    const char *source, unsigned flags)
+struct mount *mount_alloc_at(struct superblock *sb, struct dentry *root, const char *source,
+			     unsigned flags)
 {
 	struct mount *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -94,6 +102,7 @@ static struct mount *mount_alloc_at(struct superblock *sb, struct dentry *root,
 	dget(root);
 	m->root = root;
 	m->flags = flags;
+	m->id = atomic_fetch_add(&next_mount_id, 1);
 	return m;
 }
 
@@ -104,12 +113,14 @@ static struct mount *mount_alloc(struct superblock *sb, const char *source, unsi
 
 int vfs_set_root(struct superblock *sb, const char *source)
 {
-	struct mount *m = mount_alloc(sb, source, 0);
+	struct mount *m = mount_alloc(sb, source, MNT_RELATIME);
 	if (!m)
 		return -ENOMEM;
 	pthread_rwlock_wrlock(&vfs_mount_lock);
 	m->next = mount_list;
 	mount_list = m;
+	m->ns = &vfs_init_mnt_ns;
+	vfs_init_mnt_ns.root = m;
 	struct mount *old = vfs_root_mount;
 	vfs_root_mount = m;
 	pthread_rwlock_unlock(&vfs_mount_lock);
@@ -128,9 +139,7 @@ static int attach_mount(struct mount *m, const struct path *p)
 	pthread_rwlock_wrlock(&vfs_mount_lock);
 	m->parent = p->mnt;
 	m->mountpoint = p->dentry;
-	atomic_fetch_add(&p->dentry->mounted, 1);
-	m->next = mount_list;
-	mount_list = m;
+	link_mount_locked(m);
 	pthread_rwlock_unlock(&vfs_mount_lock);
 	pthread_mutex_unlock(&vfs_rename_lock);
 	return 0;
@@ -194,7 +203,7 @@ int vfs_mount_at(const char *path, struct superblock *sb, const char *source, un
 	}
 	if (err < 0)
 		return err;
-	struct mount *m = mount_alloc(sb, source, mnt_flags);
+	struct mount *m = mount_alloc(sb, source, mnt_flags | MNT_RELATIME);
 	if (!m) {
 		path_put(&p);
 		return -ENOMEM;
@@ -209,33 +218,43 @@ int vfs_mount_at(const char *path, struct superblock *sb, const char *source, un
 	return 0;
 }
 
-int vfs_for_each_mount(int (*fn)(struct mount *m, const char *mountpoint, void *arg), void *arg)
+int vfs_for_each_mount_fs(struct fs_context *fs,
+			  int (*fn)(struct mount *m, const char *mountpoint, void *arg), void *arg)
 {
-	/* Snapshot the table (oldest first, as /proc/mounts lists them). */
+	struct path root;
+	fs_context_root(fs, &root);
+	pthread_mutex_lock(&fs->lock);
+	struct mnt_namespace *ns = fs->mnt_ns ? fs->mnt_ns : &vfs_init_mnt_ns;
+	pthread_mutex_unlock(&fs->lock);
+
+	/* Snapshot the namespace's mounts (oldest first, as /proc/mounts). */
 	pthread_rwlock_rdlock(&vfs_mount_lock);
 	size_t n = 0;
 	for (struct mount *m = mount_list; m; m = m->next)
-		n++;
+		n += m->ns == ns;
 	struct mount **v = calloc(n ? n : 1, sizeof(*v));
 	if (!v) {
 		pthread_rwlock_unlock(&vfs_mount_lock);
+		path_put(&root);
 		return -ENOMEM;
 	}
 	size_t i = n;
 	for (struct mount *m = mount_list; m; m = m->next) {
+		if (m->ns != ns)
+			continue;
 		mntget(m);
 		v[--i] = m;
 	}
 	pthread_rwlock_unlock(&vfs_mount_lock);
 
-	/* Paths as the caller sees them: relative to its (chroot) root, and
-	 * mounts outside it are not listed, as Linux's /proc/mounts. */
-	struct path root;
-	task_root(task_current(), &root);
+	/* Paths relative to fs's (chroot) root; mounts outside it are not
+	 * listed, as Linux's /proc/PID/mounts. */
 	int ret = 0;
 	char *buf = malloc(VFS_PATH_MAX);
+	if (!buf)
+		ret = -ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (ret == 0 && buf) {
+		if (ret == 0) {
 			struct path p = {v[i], v[i]->root};
 			bool unreach = false;
 			if (vfs_path_string(&p, &root, buf, VFS_PATH_MAX, &unreach) >= 0 && !unreach)
@@ -249,6 +268,19 @@ int vfs_for_each_mount(int (*fn)(struct mount *m, const char *mountpoint, void *
 	return ret;
 }
 
+int vfs_for_each_mount(int (*fn)(struct mount *m, const char *mountpoint, void *arg), void *arg)
+{
+	struct task *t = task_current();
+	if (t && t->fs)
+		return vfs_for_each_mount_fs(t->fs, fn, arg);
+	struct fs_context *fs = fs_context_new(); /* the boot namespace */
+	if (!fs)
+		return -ENOMEM;
+	int ret = vfs_for_each_mount_fs(fs, fn, arg);
+	fs_context_put(fs);
+	return ret;
+}
+
 /* --- mount(2), umount2(2), chroot(2) (vfs/mount_ops.h) ------------------- */
 
 bool vfs_path_is_mountroot(const struct path *p)
@@ -257,7 +289,7 @@ bool vfs_path_is_mountroot(const struct path *p)
 }
 
 /* Is m in the table (not detached)? vfs_mount_lock held. */
-static bool mount_attached_locked(const struct mount *m)
+bool mount_attached_locked(const struct mount *m)
 {
 	for (struct mount *x = mount_list; x; x = x->next)
 		if (x == m)
@@ -267,8 +299,10 @@ static bool mount_attached_locked(const struct mount *m)
 
 /* Link m (unattached, parent/mountpoint set and referenced) into the table
  * as its newest entry. vfs_mount_lock held for writing. */
-static void link_mount_locked(struct mount *m)
+void link_mount_locked(struct mount *m)
 {
+	if (m->parent)
+		m->ns = m->parent->ns;
 	if (m->mountpoint)
 		atomic_fetch_add(&m->mountpoint->mounted, 1);
 	m->next = mount_list;
@@ -277,8 +311,9 @@ static void link_mount_locked(struct mount *m)
 
 /* Unlink m from the table. vfs_mount_lock held for writing. The caller drops
  * the table's reference after unlocking. */
-static void unlink_mount_locked(struct mount *m)
+void unlink_mount_locked(struct mount *m)
 {
+	m->ns = NULL;
 	for (struct mount **pp = &mount_list; *pp; pp = &(*pp)->next) {
 		if (*pp == m) {
 			*pp = m->next;
@@ -288,6 +323,10 @@ static void unlink_mount_locked(struct mount *m)
 	}
 	if (m->mountpoint)
 		atomic_fetch_sub(&m->mountpoint->mounted, 1);
+	/* An unmounted mount leaves its peer group; if it was the last
+	 * member, the group's slaves pass to its master (Linux's
+	 * umount_tree making each unmounted mount private). */
+	change_propagation_locked(m, MNT_PROP_PRIVATE);
 }
 
 /* Directory onto directory, anything else onto a non-directory. */
@@ -301,45 +340,65 @@ static int mount_types_match(struct dentry *mountpoint, struct dentry *root)
 	return 0;
 }
 
-/* Attach the new mount m on target (both referenced by the caller). */
-static int attach_at(struct mount *m, const struct path *target)
+/* Attach the tree c (c->copy[0] its top, unattached; the rest with their
+ * parents set) on target, with its propagated copies. vfs_rename_lock
+ * held. On failure nothing is linked and c is left to the caller. */
+static int attach_tree_locked(struct mount_copies *c, const struct path *target)
 {
-	int err = mount_types_match(target->dentry, m->root);
-	if (err < 0)
-		return err;
-	pthread_mutex_lock(&vfs_rename_lock);
-	pthread_rwlock_wrlock(&vfs_mount_lock);
+	struct mount *top = c->copy[0];
+	struct mount_copies prop = {0};
+	pthread_rwlock_rdlock(&vfs_mount_lock);
 	/* Not on a lazily detached tree (Linux: ENOENT, lock_mount). */
-	if (!mount_attached_locked(target->mnt)) {
-		pthread_rwlock_unlock(&vfs_mount_lock);
-		pthread_mutex_unlock(&vfs_rename_lock);
+	bool attached = mount_attached_locked(target->mnt);
+	pthread_rwlock_unlock(&vfs_mount_lock);
+	if (!attached)
 		return -ENOENT;
+	int err = propagate_mount(target->mnt, target->dentry, c, &prop);
+	if (err < 0) {
+		copies_free(&prop, false);
+		return err;
 	}
 	mntget(target->mnt);
 	dget(target->dentry);
-	m->parent = target->mnt;
-	m->mountpoint = target->dentry;
-	link_mount_locked(m);
+	pthread_rwlock_wrlock(&vfs_mount_lock);
+	top->parent = target->mnt;
+	top->mountpoint = target->dentry;
+	/* Parents first, so /proc/mounts (oldest first) lists them first. */
+	for (size_t i = 0; i < c->n; i++)
+		link_mount_locked(c->copy[i]);
+	for (size_t i = 0; i < prop.n; i++)
+		link_mount_locked(prop.copy[i]);
 	pthread_rwlock_unlock(&vfs_mount_lock);
-	pthread_mutex_unlock(&vfs_rename_lock);
+	copies_free(&prop, true);
 	return 0;
 }
 
 int vfs_mount_new(const struct path *target, struct superblock *sb, const char *source,
 		  unsigned mnt_flags)
 {
+	struct mount_copies c = {0};
+	int err = mount_types_match(target->dentry, sb->root);
+	if (err < 0)
+		return err;
+	if (!(mnt_flags & MNT_ATIME_MASK))
+		mnt_flags |= MNT_RELATIME;
 	struct mount *m = mount_alloc(sb, source, mnt_flags);
 	if (!m)
 		return -ENOMEM;
-	int err = attach_at(m, target);
-	if (err < 0)
+	if ((err = copies_add(&c, NULL, m)) < 0) {
 		mntput(m);
+		return err;
+	}
+	pthread_mutex_lock(&vfs_rename_lock);
+	err = attach_tree_locked(&c, target);
+	pthread_mutex_unlock(&vfs_rename_lock);
+	copies_free(&c, err == 0);
 	return err;
 }
 
 /* Snapshot of the table with a reference on each mount (n in *n). The caller
  * holds vfs_rename_lock so the table does not change meanwhile. */
-static struct mount **snapshot_mounts(size_t *n)
+struct mount **snapshot_mounts(size_t *n)
 {
 	pthread_rwlock_rdlock(&vfs_mount_lock);
 	size_t cnt = 0;
@@ -358,21 +417,14 @@ static struct mount **snapshot_mounts(size_t *n)
 	return v;
 }
 
-static void put_mounts(struct mount **v, size_t n)
+void put_mounts(struct mount **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		mntput(v[i]);
 	free(v);
 }
 
-/* Mount copies (MS_REC binds, new namespaces): pairs (original, copy) in
- * breadth-first order, [0] the copy of the top. */
-struct mount_copies {
-	struct mount **orig, **copy;
-	size_t n, cap;
-};
-
-static int copies_add(struct mount_copies *c, struct mount *orig, struct mount *copy)
+int copies_add(struct mount_copies *c, struct mount *orig, struct mount *copy)
 {
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8;
@@ -393,7 +445,7 @@ static int copies_add(struct mount_copies *c, struct mount *orig, struct mount *
 
 /* Drop copies never linked into the table: children first (each holds a
  * reference on its parent copy). */
-static void copies_free(struct mount_copies *c, bool linked)
+void copies_free(struct mount_copies *c, bool linked)
 {
 	while (!linked && c->n > 0)
 		mntput(c->copy[--c->n]);
@@ -403,7 +455,7 @@ static void copies_free(struct mount_copies *c, bool linked)
 
 /* Copy every mount below c->orig[0] (only those under the dentry filter for
  * the top, when non-NULL) into c. vfs_rename_lock held. */
-static int copy_submounts(struct mount_copies *c, struct dentry *filter)
+int copy_submounts(struct mount_copies *c, struct dentry *filter, bool skip_unbindable)
 {
 	size_t nsnap;
 	struct mount **snap = snapshot_mounts(&nsnap);
@@ -417,12 +469,15 @@ static int copy_submounts(struct mount_copies *c, struct dentry *filter)
 				continue;
 			if (q == 0 && filter && !d_is_ancestor(filter, m->mountpoint))
 				continue;
-			struct mount *k =
-			    mount_alloc_at(m->sb, m->root, m->source, m->flags & ~MNT_NS_ROOT);
+			if (skip_unbindable && (m->flags & MNT_UNBINDABLE))
+				continue;
+			struct mount *k = mount_alloc_at(m->sb, m->root, m->source, m->flags);
 			if (!k) {
 				err = -ENOMEM;
 				break;
 			}
+			k->group_id = m->group_id;
+			k->master_id = m->master_id;
 			k->parent = c->copy[q];
 			mntget(c->copy[q]);
 			k->mountpoint = m->mountpoint;
@@ -444,37 +499,34 @@ int vfs_mount_bind(const struct path *from, const struct path *target, bool rec)
 	int err = mount_types_match(target->dentry, from->dentry);
 	if (err < 0)
 		return err;
-	/* A bind mount starts with the source mount's flags (Linux's
-	 * clone_mnt); MS_RDONLY etc. need a later MS_REMOUNT|MS_BIND. */
-	struct mount *top = mount_alloc_at(from->mnt->sb, from->dentry, from->mnt->source,
-					   from->mnt->flags & ~MNT_NS_ROOT);
+	/* An unbindable source: EINVAL (Linux's do_loopback). */
+	if (from->mnt->flags & MNT_UNBINDABLE)
+		return -EINVAL;
+	/* A bind mount starts with the source mount's flags and propagation
+	 * (a peer of a shared source, Linux's clone_mnt); MS_RDONLY etc.
+	 * need a later MS_REMOUNT|MS_BIND. */
+	struct mount *top =
+	    mount_alloc_at(from->mnt->sb, from->dentry, from->mnt->source, from->mnt->flags);
 	if (!top)
 		return -ENOMEM;
+	top->group_id = from->mnt->group_id;
+	top->master_id = from->mnt->master_id;
 	if ((err = copies_add(&c, from->mnt, top)) < 0) {
 		mntput(top);
 		goto out_free;
 	}
 
 	pthread_mutex_lock(&vfs_rename_lock);
+	/* From a detached tree: EINVAL (as Linux). */
 	pthread_rwlock_rdlock(&vfs_mount_lock);
-	/* Onto a detached tree: ENOENT; from one: EINVAL (as Linux). */
 	err = !mount_attached_locked(target->mnt) ? -ENOENT
 	      : !mount_attached_locked(from->mnt) ? -EINVAL
 						  : 0;
 	pthread_rwlock_unlock(&vfs_mount_lock);
 	if (err == 0 && rec)
-		err = copy_submounts(&c, from->dentry);
-	if (err == 0) {
-		pthread_rwlock_wrlock(&vfs_mount_lock);
-		top->parent = target->mnt;
-		mntget(target->mnt);
-		top->mountpoint = target->dentry;
-		dget(target->dentry);
-		/* Parents first, so /proc/mounts (oldest first) lists them first. */
-		for (size_t i = 0; i < c.n; i++)
-			link_mount_locked(c.copy[i]);
-		pthread_rwlock_unlock(&vfs_mount_lock);
-	}
+		err = copy_submounts(&c, from->dentry, true);
+	if (err == 0)
+		err = attach_tree_locked(&c, target);
 	pthread_mutex_unlock(&vfs_rename_lock);
 out_free:
 	copies_free(&c, err == 0);
@@ -510,6 +562,66 @@ int vfs_mount_remount(const struct path *target, unsigned mnt_flags, bool sb_rdo
 	return 0;
 }
 
+int vfs_mount_change_type(const struct path *target, int type, bool rec)
+{
+	if (!vfs_path_is_mountroot(target))
+		return -EINVAL;
+	struct mount *top = target->mnt;
+	int err = 0;
+	pthread_mutex_lock(&vfs_rename_lock);
+	pthread_rwlock_wrlock(&vfs_mount_lock);
+	if (!mount_attached_locked(top)) {
+		err = -EINVAL;
+		goto out;
+	}
+	/* MS_SHARED gives every mount still without a group its own new one
+	 * (Linux's invent_group_ids), then each changes type. */
+	struct mount_copies tree = {0};
+	err = copies_add(&tree, top, top);
+	for (size_t q = 0; rec && q < tree.n && err == 0; q++)
+		for (struct mount *x = mount_list; x && err == 0; x = x->next)
+			if (x->parent == tree.copy[q])
+				err = copies_add(&tree, x, x);
+	for (size_t i = 0; err == 0 && i < tree.n; i++)
+		change_propagation_locked(tree.copy[i], type);
+	free(tree.orig);
+	free(tree.copy);
+out:
+	pthread_rwlock_unlock(&vfs_mount_lock);
+	pthread_mutex_unlock(&vfs_rename_lock);
+	return err;
+}
+
+static struct mnt_namespace *task_mnt_ns(struct task *t)
+{
+	struct mnt_namespace *ns = &vfs_init_mnt_ns;
+	if (t && t->fs) {
+		pthread_mutex_lock(&t->fs->lock);
+		if (t->fs->mnt_ns)
+			ns = t->fs->mnt_ns;
+		pthread_mutex_unlock(&t->fs->lock);
+	}
+	return ns;
+}
+
+bool vfs_mount_is_local(struct task *t, const struct mount *m)
+{
+	struct mnt_namespace *ns = task_mnt_ns(t);
+	pthread_rwlock_rdlock(&vfs_mount_lock);
+	bool local = m->ns == ns;
+	pthread_rwlock_unlock(&vfs_mount_lock);
+	return local;
+}
+
+bool vfs_mount_is_foreign(struct task *t, const struct mount *m)
+{
+	struct mnt_namespace *ns = task_mnt_ns(t);
+	pthread_rwlock_rdlock(&vfs_mount_lock);
+	bool foreign = m->ns && m->ns != ns;
+	pthread_rwlock_unlock(&vfs_mount_lock);
+	return foreign;
+}
+
 int vfs_mount_move(const struct path *from, const struct path *target)
 {
 	struct mount *m = from->mnt;
@@ -519,23 +631,47 @@ int vfs_mount_move(const struct path *from, const struct path *target)
 	if (err < 0)
 		return err;
 	struct path old = {NULL, NULL};
+	struct mount_copies tree = {0}, prop = {0};
 	pthread_mutex_lock(&vfs_rename_lock);
 	pthread_rwlock_wrlock(&vfs_mount_lock);
 	if (!mount_attached_locked(target->mnt)) {
 		err = -ENOENT;
-		goto out;
+		goto out_unlock;
 	}
-	if (!m->parent || !mount_attached_locked(m)) {
+	/* Not a detached mount, nor one under a shared parent (Linux). */
+	if (!m->parent || !mount_attached_locked(m) || m->parent->group_id) {
 		err = -EINVAL;
-		goto out;
+		goto out_unlock;
 	}
 	/* Not into itself or below itself. */
 	for (struct mount *x = target->mnt; x; x = x->parent) {
 		if (x == m) {
 			err = -ELOOP;
-			goto out;
+			goto out_unlock;
 		}
 	}
+	/* The moved tree (for propagation under a shared target). */
+	err = copies_add(&tree, m, m);
+	for (size_t q = 0; q < tree.n && err == 0; q++)
+		for (struct mount *x = mount_list; x && err == 0; x = x->next)
+			if (x->parent == tree.copy[q])
+				err = copies_add(&tree, x, x);
+	bool shared_dest = target->mnt->group_id != 0;
+	for (size_t i = 0; err == 0 && shared_dest && i < tree.n; i++)
+		if (tree.copy[i]->flags & MNT_UNBINDABLE)
+			err = -EINVAL; /* unbindable mounts under a shared target */
+	/* Under a shared target the tree becomes shared (new groups). */
+	for (size_t i = 0; err == 0 && shared_dest && i < tree.n; i++)
+		if (!tree.copy[i]->group_id)
+			tree.copy[i]->group_id = mount_new_group_id();
+	pthread_rwlock_unlock(&vfs_mount_lock);
+	if (err == 0 && shared_dest)
+		err = propagate_mount(target->mnt, target->dentry, &tree, &prop);
+	if (err < 0) {
+		copies_free(&prop, false);
+		goto out;
+	}
+	pthread_rwlock_wrlock(&vfs_mount_lock);
 	atomic_fetch_sub(&m->mountpoint->mounted, 1);
 	old.mnt = m->parent;
 	old.dentry = m->mountpoint;
@@ -544,10 +680,16 @@ int vfs_mount_move(const struct path *from, const struct path *target)
 	m->parent = target->mnt;
 	m->mountpoint = target->dentry;
 	atomic_fetch_add(&m->mountpoint->mounted, 1);
+	for (size_t i = 0; i < prop.n; i++)
+		link_mount_locked(prop.copy[i]);
+	copies_free(&prop, true);
 	err = 0;
-out:
+out_unlock:
 	pthread_rwlock_unlock(&vfs_mount_lock);
+out:
 	pthread_mutex_unlock(&vfs_rename_lock);
+	free(tree.orig);
+	free(tree.copy);
 	if (old.mnt)
 		path_put(&old);
 	return err;
@@ -602,6 +744,9 @@ int vfs_umount(const struct path *target, const struct path *task_root, int flag
 			victims[n++] = x;
 		}
 	}
+	/* Its counterparts under the peers and slaves of its parent. */
+	if ((err = propagate_umount_locked(m, detach, &victims, &n, &cap)) < 0)
+		goto out;
 	for (size_t i = 0; i < n; i++)
 		unlink_mount_locked(victims[i]);
 	/* The top is disconnected, so ".." inside a lazily detached tree stops
@@ -652,159 +797,15 @@ void vfs_chroot(struct fs_context *fs, const struct path *p)
 	path_put(&old);
 }
 
-/* --- mount namespaces (unshare(CLONE_NEWNS)) ------------------------------ */
-
-/*
- * A namespace is a copy of the caller's whole mount tree whose top has no
- * parent (and MNT_NS_ROOT). Path walks stay inside it because mounts are
- * found by parent mount (lookup_mnt), and /proc/mounts lists only what is
- * reachable from the reader's root. Nothing propagates between namespaces.
- *
- * A namespace lives while anyone holds a reference on one of its mounts
- * beyond the table's own and those of the mounts below: when none does (its
- * processes are gone), gc_namespaces unlinks and frees it.
- */
-
-/* Mounts of the tree under top (in the table) into c.copy (as a plain list,
- * c.orig unused). vfs_mount_lock held. */
-static int collect_tree_locked(struct mount *top, struct mount_copies *c)
-{
-	int err = copies_add(c, top, top);
-	for (size_t q = 0; q < c->n && err == 0; q++)
-		for (struct mount *x = mount_list; x && err == 0; x = x->next)
-			if (x->parent == c->copy[q])
-				err = copies_add(c, x, x);
-	return err;
-}
-
-/* Unlink unused namespaces; their mounts go to *dead (table references to
- * drop after unlocking, parents first). vfs_rename_lock held. */
-static void gc_namespaces_locked(struct mount_copies *dead)
-{
-	pthread_rwlock_wrlock(&vfs_mount_lock);
-restart:
-	for (struct mount *r = mount_list; r; r = r->next) {
-		if (!(r->flags & MNT_NS_ROOT) || r->parent)
-			continue;
-		struct mount_copies tree = {0};
-		bool used = collect_tree_locked(r, &tree) < 0;
-		for (size_t i = 0; i < tree.n && !used; i++) {
-			int children = 0;
-			for (struct mount *x = mount_list; x; x = x->next)
-				children += x->parent == tree.copy[i];
-			used = atomic_load(&tree.copy[i]->refs) != 1 + children;
-		}
-		if (!used) {
-			size_t start = dead->n;
-			for (size_t i = 0; i < tree.n; i++)
-				if (copies_add(dead, tree.copy[i], tree.copy[i]) < 0)
-					break;
-			for (size_t i = start; i < dead->n; i++)
-				unlink_mount_locked(dead->copy[i]);
-			/* The list changed: start over. */
-			free(tree.orig);
-			free(tree.copy);
-			goto restart;
-		}
-		free(tree.orig);
-		free(tree.copy);
-	}
-	pthread_rwlock_unlock(&vfs_mount_lock);
-}
-
-/* Where does p's mount go in the copy (NULL: not copied, keep p)? */
-static struct mount *copy_of(const struct mount_copies *c, struct mount *m)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (c->orig[i] == m)
-			return c->copy[i];
-	return NULL;
-}
-
-int vfs_unshare_mount_ns(struct fs_context *fs)
-{
-	struct mount_copies c = {0}, dead = {0};
-	struct path root, cwd;
-	int err;
-
-	fs_context_root(fs, &root);
-	fs_context_cwd(fs, &cwd);
-	pthread_mutex_lock(&vfs_rename_lock);
-	gc_namespaces_locked(&dead);
-	/* The top of the caller's namespace. */
-	pthread_rwlock_rdlock(&vfs_mount_lock);
-	struct mount *top = root.mnt;
-	while (top && top->parent)
-		top = top->parent;
-	err = top && mount_attached_locked(top) ? 0 : -EINVAL;
-	pthread_rwlock_unlock(&vfs_mount_lock);
-	struct mount *ntop = NULL;
-	if (err == 0) {
-		ntop = mount_alloc_at(top->sb, top->root, top->source, top->flags | MNT_NS_ROOT);
-		err = ntop ? copies_add(&c, top, ntop) : -ENOMEM;
-		if (err < 0 && ntop)
-			mntput(ntop);
-	}
-	if (err == 0)
-		err = copy_submounts(&c, NULL);
-	if (err == 0) {
-		pthread_rwlock_wrlock(&vfs_mount_lock);
-		for (size_t i = 0; i < c.n; i++)
-			link_mount_locked(c.copy[i]);
-		pthread_rwlock_unlock(&vfs_mount_lock);
-	}
-	pthread_mutex_unlock(&vfs_rename_lock);
-
-	if (err == 0) {
-		/* Root and cwd move to their copies (unchanged if they are on a
-		 * mount that was not copied, e.g. a detached one). */
-		struct path nroot = root, ncwd = cwd;
-		struct mount *k;
-		if ((k = copy_of(&c, root.mnt)) != NULL)
-			nroot.mnt = k;
-		if ((k = copy_of(&c, cwd.mnt)) != NULL)
-			ncwd.mnt = k;
-		path_get(&nroot);
-		path_get(&ncwd);
-		pthread_mutex_lock(&fs->lock);
-		struct path oroot = fs->root, ocwd = fs->cwd;
-		fs->root = nroot;
-		fs->cwd = ncwd;
-		pthread_mutex_unlock(&fs->lock);
-		path_put(&oroot);
-		path_put(&ocwd);
-	}
-	copies_free(&c, err == 0);
-	path_put(&root);
-	path_put(&cwd);
-	/* The dead namespaces' table references: children first. */
-	for (size_t i = dead.n; i > 0; i--)
-		mntput(dead.copy[i - 1]);
-	free(dead.orig);
-	free(dead.copy);
-	return err;
-}
-
 bool d_mountpoint_local(struct dentry *d)
 {
 	if (atomic_load(&d->mounted) == 0)
 		return false;
-	struct path root;
-	task_root(task_current(), &root);
+	struct mnt_namespace *ns = task_mnt_ns(task_current());
 	bool found = false;
 	pthread_rwlock_rdlock(&vfs_mount_lock);
-	struct mount *top = root.mnt;
-	while (top && top->parent)
-		top = top->parent;
-	for (struct mount *m = mount_list; m && !found; m = m->next) {
-		if (m->mountpoint != d)
-			continue;
-		struct mount *x = m;
-		while (x->parent)
-			x = x->parent;
-		found = !top || x == top;
-	}
+	for (struct mount *m = mount_list; m && !found; m = m->next)
+		found = m->mountpoint == d && m->ns == ns;
 	pthread_rwlock_unlock(&vfs_mount_lock);
-	path_put(&root); /* the fs context still holds the root: never the last */
 	return found;
 }

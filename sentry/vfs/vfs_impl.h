@@ -63,6 +63,7 @@ struct iattr;
 struct kstatfs;
 struct dir_context;
 struct path;
+struct mnt_namespace;
 
 #define VFS_PATH_MAX 4096
 #define VFS_NAME_MAX 255
@@ -318,13 +319,19 @@ struct mount {
 	unsigned flags;             /* MNT_* (readonly, nosuid ...) */
 	char *source;               /* for /proc/mounts */
 	struct mount *next;         /* global list, vfs_mount_lock */
+	/* vfs/mount_ops.h: id for mountinfo/fdinfo; the namespace (NULL once
+	 * unlinked from the table); propagation: peer group (MS_SHARED, 0
+	 * none) and the group it is a slave of (0 none). vfs_mount_lock. */
+	int id;
+	struct mnt_namespace *ns;
+	int group_id, master_id;
 };
 
 #define MNT_RDONLY 0x1
 #define MNT_NOSUID 0x2
 #define MNT_NODEV 0x4
 #define MNT_NOEXEC 0x8
-/* 0x100 is MNT_NS_ROOT, internal to vfs/mount.c (vfs/mount_ops.h). */
+/* 0x10..0x200 are more MNT_* flags in vfs/mount_ops.h (atime, unbindable). */
 
 struct path {
 	struct mount *mnt;
@@ -514,6 +521,7 @@ struct fs_context {
 	pthread_mutex_t lock;
 	struct path root, cwd;
 	uint32_t umask;
+	struct mnt_namespace *mnt_ns; /* referenced; NULL: the boot namespace */
 };
 
 /* Calls fn for each open fd in order (with a reference held on f during the
@@ -534,6 +542,11 @@ void fs_context_root(struct fs_context *fs, struct path *out);
 void fs_context_cwd(struct fs_context *fs, struct path *out);
 /* Set cwd (takes a new reference on p). */
 void fs_context_set_cwd(struct fs_context *fs, const struct path *p);
+/* Mount-namespace references held by fs contexts (vfs/mount_ns.c): get
+ * returns ns; the last put unmounts the namespace's tree (lazily: mounts
+ * still in use live on detached). NULL is the boot namespace (permanent). */
+struct mnt_namespace *vfs_mnt_ns_get(struct mnt_namespace *ns);
+void vfs_mnt_ns_put(struct mnt_namespace *ns);
 
 /* --- synthetic filesystems (procfs, devfs, sysfs) ------------------------ */
 

@@ -536,8 +536,8 @@ TEST(unshare_newns_isolates)
 	MAKE_FILE("late/c", "c");
 	EXPECT_EQ(write(to_child[1], "x", 1), 1);
 	EXPECT_EQ(wait_child(pid), 0);
-	/* Another namespace after the first child's is gone (the sentry
-	 * frees unused namespaces here). */
+	/* Another namespace after the first child's is gone (freed with
+	 * its last process). */
 	pid = fork();
 	if (pid == 0)
 		_exit(unshare(CLONE_NEWNS) == 0 && stat("late/c", &st) == 0 &&
