@@ -212,31 +212,40 @@ int get_dir(uint64_t fid, struct gofer_fid **out)
 	return S_ISDIR((*out)->mode) ? 0 : -ENOTDIR;
 }
 
-static int op_walk(struct gofer_server *srv, const void *body, size_t len, struct gofer_reply *r)
+/* A WALK-shaped request (struct gofer_twalk, then one NUL-terminated name):
+ * the directory fid, its attributes and the checked name. */
+static int dir_name_req(const void *body, size_t len, struct gofer_fid **dir, struct stat *dst,
+			const char **name)
 {
-	const char *name = (const char *)body + sizeof(struct gofer_twalk);
-	struct gofer_fid *dir;
-	struct stat dst;
 	size_t n;
 	uint64_t fid;
 	int err;
 
+	*name = (const char *)body + sizeof(struct gofer_twalk);
 	if (len < sizeof(struct gofer_twalk) + 1 || len > sizeof(struct gofer_twalk) + 4096)
 		return -EINVAL;
 	n = len - sizeof(struct gofer_twalk) - 1;
-	if (name[n] != '\0' || memchr(name, '\0', n))
+	if ((*name)[n] != '\0' || memchr(*name, '\0', n))
 		return -EINVAL;
-	err = check_name(name, n);
+	err = check_name(*name, n);
 	if (err)
 		return err;
 	memcpy(&fid, body, sizeof(fid));
-	dir = fid_lookup(fid);
-	if (!dir)
-		return -EBADF;
-	if (!S_ISDIR(dir->mode))
-		return -ENOTDIR;
-	if (fstat(dir->fd, &dst) < 0)
-		return -errno;
+	err = get_dir(fid, dir);
+	if (err)
+		return err;
+	return fstat((*dir)->fd, dst) < 0 ? -errno : 0;
+}
+
+static int op_walk(struct gofer_server *srv, const void *body, size_t len, struct gofer_reply *r)
+{
+	struct gofer_fid *dir;
+	struct stat dst;
+	const char *name;
+	int err = dir_name_req(body, len, &dir, &dst, &name);
+
+	if (err)
+		return err;
 	err = walk_one(srv, dir->fd, &dst, name, reply_payload(r));
 	return err ? err : (int)sizeof(struct gofer_rwalk);
 }
@@ -249,30 +258,14 @@ static int op_walk(struct gofer_server *srv, const void *body, size_t len, struc
 static int op_statat(struct gofer_server *srv, const void *body, size_t len,
 		     struct gofer_reply *r)
 {
-	const char *name = (const char *)body + sizeof(struct gofer_twalk);
 	struct gofer_fid *dir;
 	struct stat dst, st;
-	size_t n;
-	uint64_t fid;
-	int fd, err;
+	const char *name;
+	int fd, err = dir_name_req(body, len, &dir, &dst, &name);
 
 	(void)srv;
-	if (len < sizeof(struct gofer_twalk) + 1 || len > sizeof(struct gofer_twalk) + 4096)
-		return -EINVAL;
-	n = len - sizeof(struct gofer_twalk) - 1;
-	if (name[n] != '\0' || memchr(name, '\0', n))
-		return -EINVAL;
-	err = check_name(name, n);
 	if (err)
 		return err;
-	memcpy(&fid, body, sizeof(fid));
-	dir = fid_lookup(fid);
-	if (!dir)
-		return -EBADF;
-	if (!S_ISDIR(dir->mode))
-		return -ENOTDIR;
-	if (fstat(dir->fd, &dst) < 0)
-		return -errno;
 	fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
