@@ -262,14 +262,15 @@ static int check_name(const char *name, size_t n)
 	return 0;
 }
 
-int gofer_walk(struct gofer_client *gc, gofer_fid dir, const char *name, gofer_fid *out,
-	       struct gofer_attr *attr)
+/* A WALK-shaped request (dir fid, then one checked name) of type, with a
+ * reply of exactly rlen bytes into reply. */
+static int dir_name_rpc(struct gofer_client *gc, uint32_t type, gofer_fid dir, const char *name,
+			void *reply, size_t rlen)
 {
 	struct {
 		uint64_t dir;
 		char name[GOFER_NAME_MAX + 1];
 	} req;
-	struct gofer_rwalk rw;
 	size_t n = strnlen(name, GOFER_NAME_MAX + 1);
 	int err = check_name(name, n);
 
@@ -277,28 +278,24 @@ int gofer_walk(struct gofer_client *gc, gofer_fid dir, const char *name, gofer_f
 		return err;
 	req.dir = dir;
 	memcpy(req.name, name, n + 1);
-	err = rpc(gc, GOFER_T_WALK, &req, sizeof(req.dir) + n + 1, &rw, sizeof(rw), sizeof(rw),
-		  NULL, NULL);
+	return rpc(gc, type, &req, sizeof(req.dir) + n + 1, reply, rlen, rlen, NULL, NULL);
+}
+
+int gofer_walk(struct gofer_client *gc, gofer_fid dir, const char *name, gofer_fid *out,
+	       struct gofer_attr *attr)
+{
+	struct gofer_rwalk rw;
+	int err = dir_name_rpc(gc, GOFER_T_WALK, dir, name, &rw, sizeof(rw));
+
 	return err ? err : walk_reply(gc, &rw, out, attr);
 }
 
 int gofer_statat(struct gofer_client *gc, gofer_fid dir, const char *name,
 		 struct gofer_attr *attr)
 {
-	struct {
-		uint64_t dir;
-		char name[GOFER_NAME_MAX + 1];
-	} req;
 	struct gofer_wire_attr wa;
-	size_t n = strnlen(name, GOFER_NAME_MAX + 1);
-	int err = check_name(name, n);
+	int err = dir_name_rpc(gc, GOFER_T_STATAT, dir, name, &wa, sizeof(wa));
 
-	if (err)
-		return err;
-	req.dir = dir;
-	memcpy(req.name, name, n + 1);
-	err = rpc(gc, GOFER_T_STATAT, &req, sizeof(req.dir) + n + 1, &wa, sizeof(wa), sizeof(wa),
-		  NULL, NULL);
 	if (!err && attr_from_wire(attr, &wa))
 		err = poison(gc);
 	return err;
