@@ -4,7 +4,10 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 same_as_native "busybox echo" /bin/busybox echo hello from the sandbox
-same_as_native "busybox ls -l /etc" /bin/busybox ls -l /etc
+# /etc/hostname, hosts and resolv.conf are the sandbox's own (Docker's
+# files, fs/etc_files.c; etc_files.sh checks them): left out here.
+same_as_native "busybox ls -l /etc" /bin/busybox sh -c \
+	'/bin/busybox ls -l /etc | /bin/busybox grep -vE " (hostname|hosts|resolv\.conf)$"'
 same_as_native "/bin/ls -la /usr" /bin/ls -la /usr
 same_as_native "/bin/cat /etc/os-release" /bin/cat /etc/os-release
 same_as_native "sha256sum /bin/busybox" /usr/bin/sha256sum /bin/busybox
