@@ -1,15 +1,17 @@
 /*
- * bench_systrap_floor ITERS [bind] [SPIN] - the cost of the bare systrap
- * mechanism on this host: the lower bound of the systrap platform's syscall
- * round trip, as bench_ptrace_floor is for ptrace.
+ * bench_systrap_floor ITERS [bind|apart] [SPIN_US] - the cost of the bare
+ * systrap mechanism on this host: the lower bound of the systrap platform's
+ * syscall round trip, as bench_ptrace_floor is for ptrace.
  *
  * A forked child installs a seccomp filter that traps getppid (RET_TRAP)
  * and calls it ITERS times. Its SIGSYS handler does what the systrap stub
  * does: it posts the event in a shared page, wakes the parent if it sleeps
- * and waits for the answer (spinning SPIN rounds first, then FUTEX_WAIT);
- * the parent waits for each event the same way and answers. No kernel is
- * behind it. With "bind", both run on the parent's CPU (the platform's
- * default: every hand-off a switch on one CPU). Native only.
+ * and waits for the answer (spinning up to SPIN_US microseconds first,
+ * with pause, then FUTEX_WAIT); the parent waits for each event the same
+ * way and answers. No kernel is behind it. With "bind", both run on the
+ * parent's CPU (the platform's "together" mode: every hand-off a switch on
+ * one CPU); with "apart", parent and child are pinned to two different
+ * CPUs (the "apart" mode, which pays only with SPIN_US > 0). Native only.
  */
 #include <linux/filter.h>
 #include <linux/futex.h>
@@ -32,13 +34,26 @@ struct page {
 };
 
 static volatile struct page *pg;
-static int spin;
+static int spin;           /* microseconds */
+static unsigned long long spin_ticks; /* the same in TSC ticks */
+
+/* TSC ticks per microsecond, measured over 20 ms. */
+static unsigned long long tsc_per_us(void)
+{
+	double t0 = bench_now_ns();
+	unsigned long long c0 = __builtin_ia32_rdtsc();
+
+	usleep(20000);
+	return (unsigned long long)((__builtin_ia32_rdtsc() - c0) * 1000.0 /
+				    (bench_now_ns() - t0));
+}
 
 /* Wait until pg->state == want; *sleeps announces a sleep. */
 static void await(unsigned want, volatile unsigned *sleeps)
 {
 	for (;;) {
-		for (int n = spin; n > 0; n--) {
+		unsigned long long t0 = __builtin_ia32_rdtsc();
+		while (spin_ticks && __builtin_ia32_rdtsc() - t0 < spin_ticks) {
 			if (__atomic_load_n(&pg->state, __ATOMIC_ACQUIRE) == want)
 				return;
 			__builtin_ia32_pause();
@@ -98,13 +113,13 @@ static void child(long iters, long warm)
 
 int main(int argc, char **argv)
 {
-	long iters = bench_parse_iters(argc, argv, "ITERATIONS [bind] [SPIN]");
+	long iters = bench_parse_iters(argc, argv, "ITERATIONS [bind|apart] [SPIN_US]");
 	long warm = bench_warmup_iters(iters);
-	int status;
+	int status, apart = 0;
 	pid_t pid;
 
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "bind") == 0) {
+		if (strcmp(argv[i], "bind") == 0 || strcmp(argv[i], "apart") == 0) {
 			cpu_set_t set;
 			CPU_ZERO(&set);
 			CPU_SET(sched_getcpu(), &set);
@@ -112,10 +127,13 @@ int main(int argc, char **argv)
 				perror("sched_setaffinity");
 				return 1;
 			}
+			apart = argv[i][0] == 'a';
 		} else {
 			spin = atoi(argv[i]);
 		}
 	}
+	if (spin > 0)
+		spin_ticks = (unsigned long long)spin * tsc_per_us();
 	pg = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (pg == MAP_FAILED) {
 		perror("mmap");
@@ -126,8 +144,22 @@ int main(int argc, char **argv)
 		perror("fork");
 		return 1;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		if (apart) {
+			/* Any other CPU than the parent's. */
+			cpu_set_t set;
+			int me = sched_getcpu(), n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+			CPU_ZERO(&set);
+			for (int c = 0; c < n && c < CPU_SETSIZE; c++)
+				if (c != me)
+					CPU_SET(c, &set);
+			if (n < 2 || sched_setaffinity(0, sizeof(set), &set) < 0) {
+				fprintf(stderr, "systrap_floor: no second CPU\n");
+				_exit(1);
+			}
+		}
 		child(iters, warm);
+	}
 	for (long i = 0; i < iters + warm; i++) {
 		await(EVENT, &pg->parent_sleeps);
 		post(REPLY, &pg->child_sleeps);

@@ -71,7 +71,8 @@ static void run_usage(FILE *out)
 		"  --clear-env         start from an empty environment instead of the caller's\n"
 		"  --strace            print each syscall of the program on stderr\n"
 		"  --pid1              run the program as PID 1 (as containers do)\n"
-		"  --platform=NAME     ptrace (default)\n"
+		"  --platform=NAME     systrap (default where the host supports it; seccomp\n"
+		"                      traps and shared memory) or ptrace\n"
 		"  --network=MODE      none (default; loopback only) or sandbox (take over the\n"
 		"                      Ethernet interface of the network namespace the sentry\n"
 		"                      is started in: its addresses are served by the sentry)\n"
@@ -282,7 +283,7 @@ int cmd_run(int argc, char **argv)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
-	r = platform->init();
+	r = platform_init();
 	if (r < 0) {
 		log_err("platform %s: %s", platform->name, strerror(-r));
 		return 125;

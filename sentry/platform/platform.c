@@ -1,23 +1,46 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/uio.h>
 
 #include "platform/platform.h"
+#include "util/log.h"
 
-const struct platform_ops *platform = &platform_ptrace;
+/*
+ * The default is systrap (a trapped syscall costs a signal and a hand-off
+ * through shared memory instead of two ptrace stops: docs/performance.md);
+ * platform_init falls back to ptrace where systrap cannot start, unless
+ * the platform was chosen by name.
+ */
+const struct platform_ops *platform = &platform_systrap;
+static bool platform_chosen;
 static __thread struct platform_thread *current_thread;
 
 int platform_select(const char *name)
 {
 	if (strcmp(name, "ptrace") == 0) {
 		platform = &platform_ptrace;
+		platform_chosen = true;
 		return 0;
 	}
 	if (strcmp(name, "systrap") == 0) {
 		platform = &platform_systrap;
+		platform_chosen = true;
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int platform_init(void)
+{
+	int r = platform->init();
+
+	if (r < 0 && !platform_chosen && platform == &platform_systrap) {
+		log_warn("platform systrap: %s; using ptrace", strerror(-r));
+		platform = &platform_ptrace;
+		r = platform->init();
+	}
+	return r;
 }
 
 void platform_set_current(struct platform_thread *thr)

@@ -133,6 +133,10 @@ extern const struct platform_ops platform_systrap;
  * unknown names. */
 int platform_select(const char *name);
 
+/* platform->init() of the selected platform; when none was selected by
+ * name and the default (systrap) cannot start, falls back to ptrace. */
+int platform_init(void);
+
 /* The calling sentry thread's own platform thread (for address-space ops). */
 void platform_set_current(struct platform_thread *thr);
 struct platform_thread *platform_current(void);

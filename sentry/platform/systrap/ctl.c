@@ -635,7 +635,7 @@ int systrap_setup_thread(struct platform_as *as, pid_t tid, unsigned slot, bool 
 	uint64_t stack = SYSTRAP_SLOTS + slot * SYSTRAP_SLOT_SIZE + SYSTRAP_CTL_SIZE;
 
 	memset(s, 0, sizeof(*s));
-	s->spin = (unsigned)systrap_spin_stub;
+	s->spin = 0; /* together until handoff.c moves it apart */
 	if (!altstack)
 		return 0;
 	s->altstack[0] = stack;

@@ -39,28 +39,6 @@ enum { G_R8, G_R9, G_R10, G_R11, G_R12, G_R13, G_R14, G_R15, G_RDI, G_RSI, G_RBP
 #define WAIT_SLICE_NS 100000000LL
 #define KICK_TIMEOUT_NS 10000000000LL
 
-/*
- * Keep the stub thread on the CPU its sentry thread runs on: a futex
- * hand-off between two threads of one CPU is a direct switch, while one
- * across CPUs costs an IPI and a wake-up from idle (expensive in a VM),
- * unless both sides spin. Measured in docs/platform.md.
- */
-static void bind_to_sentry_cpu(struct platform_thread *thr)
-{
-	int cpu;
-	cpu_set_t set;
-
-	if (!systrap_bind)
-		return;
-	cpu = sched_getcpu();
-	if (cpu < 0 || cpu == thr->bound_cpu)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(thr->tid, sizeof(set), &set) == 0)
-		thr->bound_cpu = cpu;
-}
-
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -95,17 +73,18 @@ static bool in_stack(uint64_t off, uint64_t len)
  * Returns 0, or -ESRCH when the host thread is gone (or was killed for
  * ignoring kicks, or for lying about its frame).
  */
-static int wait_event(struct platform_thread *thr)
+static int wait_event(struct platform_thread *thr, bool *slept)
 {
 	struct systrap_slot *s = systrap_slot(thr->as, thr->slot);
 	uint64_t base = SYSTRAP_SLOTS + (uint64_t)thr->slot * SYSTRAP_SLOT_SIZE, uc, si;
 	unsigned st;
 
-	for (int n = systrap_spin_sentry; n > 0; n--) {
-		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SYSTRAP_ST_EVENT)
-			goto got;
-		__builtin_ia32_pause();
-	}
+	if (slept)
+		*slept = false;
+	if (systrap_spin_until(&s->state, SYSTRAP_ST_EVENT, systrap_handoff_spin(thr)))
+		goto got;
+	if (slept)
+		*slept = true;
 	for (;;) {
 		struct timespec ts = {0, WAIT_SLICE_NS};
 		long r;
@@ -148,16 +127,20 @@ dead:
 	return -ESRCH;
 }
 
-/* Answer the stub: it returns to the frame (or exits). */
-static void post_reply(struct platform_thread *thr, unsigned cmd)
+/* Answer the stub: it returns to the frame (or exits). Returns whether
+ * it slept (and had to be woken). */
+static bool post_reply(struct platform_thread *thr, unsigned cmd)
 {
 	struct systrap_slot *s = systrap_slot(thr->as, thr->slot);
 
-	s->cmd = cmd;
+	if (s->cmd != cmd) /* a store takes the line from the spinning stub */
+		s->cmd = cmd;
 	thr->in_event = false;
 	__atomic_store_n(&s->state, SYSTRAP_ST_REPLY, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&s->stub_sleeping, __ATOMIC_SEQ_CST))
-		syscall(SYS_futex, &s->state, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+	if (!__atomic_load_n(&s->stub_sleeping, __ATOMIC_SEQ_CST))
+		return false;
+	syscall(SYS_futex, &s->state, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+	return true;
 }
 
 static uint64_t *gregs(struct platform_thread *thr)
@@ -256,15 +239,63 @@ long systrap_call(struct platform_thread *thr, long nr, uint64_t a0, uint64_t a1
 	s->sc_args[4] = a4;
 	s->sc_args[5] = a5;
 	post_reply(thr, SYSTRAP_CMD_SYSCALL);
-	if (wait_event(thr) < 0)
+	if (wait_event(thr, NULL) < 0)
 		return -ESRCH;
 	return (long)__atomic_load_n(&s->sc_ret, __ATOMIC_RELAXED);
+}
+
+/*
+ * An atomic update of a 32-bit application word, made by the thread itself
+ * in its handler (SYSTRAP_CMD_CMPXCHG/_ATOMIC_OP): the caller must be its
+ * own sentry thread, with the thread waiting in a syscall. The result is
+ * the application's to forge (it can write the slot), which only misleads
+ * the futex code about the application's own word: anything but a 32-bit
+ * value or -EFAULT is taken as -EFAULT.
+ */
+static int atomic_word(struct platform_thread *thr, unsigned cmd, uint64_t addr, uint32_t a,
+		       uint32_t b, uint32_t *out)
+{
+	struct systrap_slot *s;
+	long long r;
+
+	if (thr != platform_current() || thr->dead)
+		return -ESRCH;
+	if ((addr & 3) || addr < APP_ADDR_MIN || addr > APP_ADDR_MAX - 4)
+		return -EFAULT;
+	if (thr->attached || thr->fresh || !thr->in_event)
+		return -ENOSYS;
+	s = systrap_slot(thr->as, thr->slot);
+	s->sc_args[0] = addr;
+	s->sc_args[1] = a;
+	s->sc_args[2] = b;
+	post_reply(thr, cmd);
+	if (wait_event(thr, NULL) < 0)
+		return -ESRCH;
+	r = __atomic_load_n(&s->sc_ret, __ATOMIC_RELAXED);
+	if (r < 0 || r > (long long)UINT32_MAX)
+		return -EFAULT;
+	*out = (uint32_t)r;
+	return 0;
+}
+
+int systrap_cmpxchg32(struct platform_thread *thr, uint64_t addr, uint32_t old, uint32_t new_,
+		      uint32_t *cur)
+{
+	return atomic_word(thr, SYSTRAP_CMD_CMPXCHG, addr, old, new_, cur);
+}
+
+int systrap_atomic_op32(struct platform_thread *thr, uint64_t addr, int op, uint32_t oparg,
+			uint32_t *old)
+{
+	if (op < FUTEX_OP_SET || op > FUTEX_OP_XOR)
+		return -EINVAL;
+	return atomic_word(thr, SYSTRAP_CMD_ATOMIC_OP, addr, (uint32_t)op, oparg, old);
 }
 
 /* A new thread's first frame: its entry int3. Give it its FP state. */
 static int settle_entry(struct platform_thread *thr)
 {
-	if (wait_event(thr) < 0)
+	if (wait_event(thr, NULL) < 0)
 		return -ESRCH;
 	thr->fresh = false;
 	if (thr->pending_fp) {
@@ -352,38 +383,51 @@ static void frame_to_regs(struct platform_thread *thr, arch_regs *r)
 	r->gs_base = thr->gs_base;
 }
 
+/* Store v at p unless it is there already: a line of the frame that the
+ * sentry leaves clean stays in the stub's CPU's cache for its rt_sigreturn
+ * (most syscalls change only rax). */
+static inline void put64(void *p, uint64_t v)
+{
+	uint64_t old;
+
+	memcpy(&old, p, 8);
+	if (old != v)
+		memcpy(p, &v, 8);
+}
+
 static void regs_to_frame(struct platform_thread *thr, const arch_regs *r)
 {
 	char *uc = (char *)systrap_slot(thr->as, thr->slot) + thr->uc;
-	uint64_t *g = gregs(thr), csgsfs, stack[3], mask = 0;
+	uint64_t *g = gregs(thr), csgsfs;
 
-	g[G_R8] = r->r8;
-	g[G_R9] = r->r9;
-	g[G_R10] = r->r10;
-	g[G_R11] = r->r11;
-	g[G_R12] = r->r12;
-	g[G_R13] = r->r13;
-	g[G_R14] = r->r14;
-	g[G_R15] = r->r15;
-	g[G_RDI] = r->rdi;
-	g[G_RSI] = r->rsi;
-	g[G_RBP] = r->rbp;
-	g[G_RBX] = r->rbx;
-	g[G_RDX] = r->rdx;
-	g[G_RAX] = r->rax;
-	g[G_RCX] = r->rcx;
-	g[G_RSP] = r->rsp;
-	g[G_RIP] = r->rip;
-	g[G_EFL] = r->eflags;
-	csgsfs = g[G_CSGSFS];
-	g[G_CSGSFS] = (csgsfs & 0x0000ffffffff0000ULL) | (r->cs & 0xffff) | ((r->ss & 0xffff) << 48);
+	put64(&g[G_R8], r->r8);
+	put64(&g[G_R9], r->r9);
+	put64(&g[G_R10], r->r10);
+	put64(&g[G_R11], r->r11);
+	put64(&g[G_R12], r->r12);
+	put64(&g[G_R13], r->r13);
+	put64(&g[G_R14], r->r14);
+	put64(&g[G_R15], r->r15);
+	put64(&g[G_RDI], r->rdi);
+	put64(&g[G_RSI], r->rsi);
+	put64(&g[G_RBP], r->rbp);
+	put64(&g[G_RBX], r->rbx);
+	put64(&g[G_RDX], r->rdx);
+	put64(&g[G_RAX], r->rax);
+	put64(&g[G_RCX], r->rcx);
+	put64(&g[G_RSP], r->rsp);
+	put64(&g[G_RIP], r->rip);
+	put64(&g[G_EFL], r->eflags);
+	memcpy(&csgsfs, &g[G_CSGSFS], 8);
+	put64(&g[G_CSGSFS],
+	      (csgsfs & 0x0000ffffffff0000ULL) | (r->cs & 0xffff) | ((r->ss & 0xffff) << 48));
 	/* No host signal blocked, and the slot's stack as the signal stack,
 	 * whatever the frame says now. */
-	memcpy(uc + UC_SIGMASK, &mask, 8);
-	stack[0] = SYSTRAP_SLOTS + (uint64_t)thr->slot * SYSTRAP_SLOT_SIZE + SYSTRAP_CTL_SIZE;
-	stack[1] = 0;
-	stack[2] = SYSTRAP_SLOT_SIZE - SYSTRAP_CTL_SIZE;
-	memcpy(uc + UC_STACK, stack, sizeof(stack));
+	put64(uc + UC_SIGMASK, 0);
+	put64(uc + UC_STACK, SYSTRAP_SLOTS + (uint64_t)thr->slot * SYSTRAP_SLOT_SIZE +
+				     SYSTRAP_CTL_SIZE);
+	put64(uc + UC_STACK + 8, 0);
+	put64(uc + UC_STACK + 16, SYSTRAP_SLOT_SIZE - SYSTRAP_CTL_SIZE);
 }
 
 int systrap_run(struct platform_thread *thr, arch_regs *regs,
@@ -392,10 +436,13 @@ int systrap_run(struct platform_thread *thr, arch_regs *regs,
 	struct systrap_slot *s;
 	siginfo_t si;
 	int sig;
+	uint64_t t_reply, serve;
+	bool stub_slept, sentry_slept;
 
 	memset(info, 0, sizeof(*info));
 	if (thr->dead)
 		goto dead;
+	bool rekick = atomic_load(&thr->kick_ns) != 0;
 	if (thr->attached && systrap_detach(thr) < 0)
 		goto dead;
 	if (thr->fresh && settle_entry(thr) < 0)
@@ -415,12 +462,23 @@ int systrap_run(struct platform_thread *thr, arch_regs *regs,
 	thr->fs_base = regs->fs_base;
 	thr->gs_base = regs->gs_base;
 	thr->fs_known = true;
-	bind_to_sentry_cpu(thr);
-	post_reply(thr, SYSTRAP_CMD_RUN);
-	if (wait_event(thr) < 0)
+	systrap_handoff_place(thr, s);
+	/* A kick since the last event that has not come back as one may have
+	 * been taken by ptrace while the thread was attached (ctl.c drops
+	 * it): send it again, so that it is pending when the handler returns.
+	 * A kick still pending in the stub merges with it. */
+	if (rekick)
+		syscall(SYS_tgkill, thr->as->pid, thr->tid, SYSTRAP_KICK_SIGNAL);
+	t_reply = systrap_tsc();
+	serve = thr->t_event ? t_reply - thr->t_event : UINT64_MAX;
+	stub_slept = post_reply(thr, SYSTRAP_CMD_RUN);
+	if (wait_event(thr, &sentry_slept) < 0)
 		goto dead;
+	thr->t_event = systrap_tsc();
+	systrap_handoff_account(thr, serve, thr->t_event - t_reply, stub_slept || sentry_slept);
 	frame_to_regs(thr, regs);
-	memcpy(&si, (char *)s + thr->si, sizeof(si));
+	/* A syscall needs only si_signo and si_code (the first line). */
+	memcpy(&si, (char *)s + thr->si, 16);
 	sig = si.si_signo;
 	if (sig == SIGSYS && si.si_code == SYS_SECCOMP_CODE) {
 		regs->orig_rax = regs->rax;
@@ -428,6 +486,8 @@ int systrap_run(struct platform_thread *thr, arch_regs *regs,
 		info->kind = PSTOP_SYSCALL;
 		return 0;
 	}
+	memcpy(&si, (char *)s + thr->si, sizeof(si));
+	sig = si.si_signo;
 	info->si = si;
 	if (sig == SYSTRAP_KICK_SIGNAL) {
 		info->kind = PSTOP_INTERRUPT;
@@ -472,6 +532,7 @@ void systrap_thread_exit(struct platform_thread *thr)
 				post_reply(thr, SYSTRAP_CMD_EXIT);
 		}
 	}
+	systrap_handoff_release(thr);
 	systrap_slot_free(thr->as, thr->slot, true);
 	if (platform_current() == thr)
 		platform_set_current(NULL);
@@ -483,6 +544,7 @@ void systrap_thread_release(struct platform_thread *thr)
 {
 	int status;
 
+	systrap_handoff_release(thr);
 	if (thr->attached) {
 		/* Its process was killed; collect what ptrace still holds. */
 		systrap_ptrace(PTRACE_DETACH, thr->tid, NULL, NULL);

@@ -38,7 +38,6 @@ extern const char systrap_stub_blob_start[], systrap_stub_blob_end[];
 uint64_t systrap_inject_addr, systrap_enter_addr, systrap_restorer_addr, systrap_handler_addr;
 uint64_t systrap_clone_cookie;
 uint64_t systrap_batch_addr, systrap_batch_done;
-int systrap_spin_sentry, systrap_spin_stub, systrap_bind = 1;
 static int stub_memfd = -1;
 
 static int systrap_init(void)
@@ -46,8 +45,6 @@ static int systrap_init(void)
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)systrap_stub_blob_start;
 	size_t size = (size_t)(systrap_stub_blob_end - systrap_stub_blob_start);
 	uint64_t text, off;
-	const char *env;
-	long ncpu;
 	int r;
 
 	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
@@ -78,24 +75,7 @@ static int systrap_init(void)
 	    sizeof(systrap_clone_cookie))
 		return -EIO;
 
-	/*
-	 * Hand-off policy (measured in docs/platform.md): by default the stub
-	 * thread is bound to its sentry thread's CPU and neither side spins,
-	 * so a hand-off is a direct switch on one CPU. SENTRY_SYSTRAP_SPIN=N
-	 * spins N rounds on each side instead, which only pays with both
-	 * sides on idle CPUs of their own, so it unbinds; never on one CPU.
-	 */
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	systrap_spin_sentry = systrap_spin_stub = 0;
-	systrap_bind = ncpu > 1;
-	env = getenv("SENTRY_SYSTRAP_SPIN");
-	if (env && *env && ncpu > 1 && atoi(env) > 0) {
-		systrap_spin_sentry = systrap_spin_stub = atoi(env);
-		systrap_bind = 0;
-	}
-	env = getenv("SENTRY_SYSTRAP_BIND");
-	if (env && *env)
-		systrap_bind = atoi(env) != 0 && ncpu > 1;
+	systrap_handoff_init(); /* hand-off policy: handoff.c */
 
 	stub_memfd = memfd_create("sentry-systrap-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (stub_memfd < 0)
@@ -260,6 +240,11 @@ static int add_handlers(pid_t tid, struct systrap_call *c)
 	struct iovec l = {act, sizeof(act)};
 	struct iovec r = {(void *)(uintptr_t)SYSTRAP_BATCH_DATA, sizeof(act)};
 
+	/* Never blocked in the handler: SIGTRAP, and the faults an atomic
+	 * futex word update may take there (stub/entry.S). */
+	const uint64_t NESTED =
+		(1ULL << (SIGTRAP - 1)) | (1ULL << (SIGSEGV - 1)) | (1ULL << (SIGBUS - 1));
+
 	for (int i = 0; i < N; i++) {
 		if (sigs[i] == SIGCHLD) /* forked stubs are reaped by the host */
 			act[i] = (typeof(act[0])){(uint64_t)(uintptr_t)SIG_IGN, SA_RESTORER,
@@ -267,8 +252,9 @@ static int add_handlers(pid_t tid, struct systrap_call *c)
 		else
 			act[i] = (typeof(act[0])){systrap_handler_addr,
 						  SA_SIGINFO | SA_ONSTACK | SA_RESTORER |
-							  (sigs[i] == SIGTRAP ? SA_NODEFER : 0),
-						  systrap_restorer_addr, ~(1ULL << (SIGTRAP - 1))};
+							  ((1ULL << (sigs[i] - 1)) & NESTED ? SA_NODEFER
+											  : 0),
+						  systrap_restorer_addr, ~NESTED};
 		c[i] = (struct systrap_call){SYS_rt_sigaction,
 					     {(uint64_t)sigs[i], SYSTRAP_BATCH_DATA + 32 * (uint64_t)i,
 					      0, 8, 0, 0},
@@ -745,6 +731,8 @@ const struct platform_ops platform_systrap = {
 	.kick = systrap_kick,
 	.thread_release = systrap_thread_release,
 	.cpu_time = systrap_cpu_time,
+	.cmpxchg32 = systrap_cmpxchg32,
+	.atomic_op32 = systrap_atomic_op32,
 	.get_fpstate = systrap_get_fpstate,
 	.set_fpstate = systrap_set_fpstate,
 	.fpstate_size = SYSTRAP_FPSTATE_SIZE,

@@ -33,6 +33,11 @@
 #define SYSTRAP_CMD_RUN 0  /* return to the (possibly rewritten) frame */
 #define SYSTRAP_CMD_EXIT 1 /* end this host thread */
 #define SYSTRAP_CMD_SYSCALL 2 /* make syscall sc_nr(sc_args) into sc_ret, post EVENT again */
+/* Atomic futex word updates, made by the handler, EVENT posted again:
+ * sc_ret is the 32-bit value found (replaced), or -EFAULT (14) when the
+ * word faults (the handler survives the fault: stub/entry.S). */
+#define SYSTRAP_CMD_CMPXCHG 3   /* lock cmpxchg: word sc_args[0], old [1], new [2] */
+#define SYSTRAP_CMD_ATOMIC_OP 4 /* FUTEX_OP_* sc_args[1] with oparg [2] on word [0] */
 
 /* The stub's two descriptors while it lives: its socket, and a
  * descriptor in transit to be mapped. */
@@ -43,7 +48,7 @@ struct systrap_slot {
 	unsigned int state;
 	unsigned int stub_sleeping;
 	unsigned int sentry_sleeping;
-	unsigned int spin; /* iterations the stub spins before sleeping */
+	unsigned int spin; /* TSC ticks the stub spins before it sleeps (set by the sentry) */
 	unsigned int cmd;
 	int signo;
 	unsigned long long ucontext; /* the frame's ucontext, in this slot's stack */

@@ -61,6 +61,16 @@ struct platform_thread {
 	void *pending_fp; /* FP state to install at the first frame */
 	int bound_cpu;   /* the CPU the host thread is pinned to, or -1 */
 	atomic_llong kick_ns; /* when an unanswered kick was sent, or 0 */
+	/* The hand-off's mode (handoff.c). */
+	bool apart;        /* pinned apart from its sentry thread, both spin */
+	int apart_cpu[2];  /* the sentry thread's CPU and the stub thread's */
+	pid_t apart_sentry; /* the sentry thread pinned for it */
+	uint32_t history;  /* apart: the last 32 hand-offs, 1 = someone slept */
+	unsigned streak;   /* together: hand-offs in a row spinning would catch */
+	unsigned apart_after; /* the streak that moves it apart (0: not set yet) */
+	unsigned apart_len;   /* hand-offs in the current apart episode */
+	uint64_t all_mark;    /* all threads' hand-off count at a window's start */
+	uint64_t t_event;  /* TSC when the last event arrived */
 };
 
 /* The stub's entry points (stub/entry.S), found and checked by systrap_init. */
@@ -69,7 +79,6 @@ extern uint64_t systrap_batch_addr, systrap_batch_done;
 extern uint64_t systrap_handler_addr;
 /* The secret an injected clone carries in its sixth argument (ctl.c). */
 extern uint64_t systrap_clone_cookie;
-extern int systrap_spin_sentry, systrap_spin_stub, systrap_bind;
 
 /* factory.c: the process that starts stubs, made before the sentry confines itself. */
 int systrap_factory_start(int stub_memfd);
@@ -107,6 +116,16 @@ int systrap_slot_alloc(struct platform_as *as, pid_t tid, int want);
 void systrap_slot_free(struct platform_as *as, unsigned slot, bool dying);
 int systrap_read_fp(struct platform_thread *thr, void *buf);
 
+/* handoff.c */
+void systrap_handoff_init(void);
+void systrap_handoff_place(struct platform_thread *thr, struct systrap_slot *s);
+uint64_t systrap_handoff_spin(struct platform_thread *thr);
+void systrap_handoff_account(struct platform_thread *thr, uint64_t serve, uint64_t back,
+			     bool slept);
+void systrap_handoff_release(struct platform_thread *thr);
+bool systrap_spin_until(unsigned *state, unsigned want, uint64_t ticks);
+uint64_t systrap_tsc(void);
+
 /* run.c */
 int systrap_settle(struct platform_thread *thr);
 long systrap_call(struct platform_thread *thr, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
@@ -116,6 +135,10 @@ void systrap_kick(struct platform_thread *thr);
 void systrap_thread_exit(struct platform_thread *thr);
 void systrap_thread_release(struct platform_thread *thr);
 int systrap_get_fpstate(struct platform_thread *thr, void *buf);
+int systrap_cmpxchg32(struct platform_thread *thr, uint64_t addr, uint32_t old, uint32_t new_,
+		      uint32_t *cur);
+int systrap_atomic_op32(struct platform_thread *thr, uint64_t addr, int op, uint32_t oparg,
+			uint32_t *old);
 int systrap_set_fpstate(struct platform_thread *thr, const void *buf);
 
 #endif

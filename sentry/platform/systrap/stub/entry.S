@@ -65,4 +65,51 @@ stub_batch:
 	jmp 1b
 2:	int3
 	ud2
+
+/*
+ * The atomic futex word updates (SYSTRAP_CMD_CMPXCHG, _ATOMIC_OP), called
+ * from the handler. A fault on the word (SIGSEGV/SIGBUS, which the
+ * handlers leave unblocked) re-enters the handler, which sees the faulting
+ * rip in [systrap_atomic_start, systrap_atomic_fault) and returns to
+ * systrap_atomic_fault instead: the call then returns -EFAULT. Neither
+ * routine touches the stack, so its `ret` works from there.
+ *
+ * long stub_cmpxchg(u32 *word, u32 old, u32 new): the value found.
+ */
+	.globl systrap_atomic_start, systrap_atomic_fault, stub_cmpxchg, stub_atomic_op
+systrap_atomic_start:
+stub_cmpxchg:
+	mov %esi, %eax
+	lock cmpxchg %edx, (%rdi)
+	ret
+/* long stub_atomic_op(u32 *word, int op, u32 oparg): the value replaced;
+ * op is FUTEX_OP_SET 0, ADD 1, OR 2, ANDN 3, else XOR. */
+stub_atomic_op:
+	mov (%rdi), %eax
+1:	mov %edx, %ecx
+	cmp $0, %esi
+	je 2f
+	mov %eax, %ecx
+	cmp $1, %esi
+	jne 3f
+	add %edx, %ecx
+	jmp 2f
+3:	cmp $2, %esi
+	jne 4f
+	or %edx, %ecx
+	jmp 2f
+4:	cmp $3, %esi
+	jne 5f
+	mov %edx, %r8d
+	not %r8d
+	and %r8d, %ecx
+	jmp 2f
+5:	xor %edx, %ecx
+2:	lock cmpxchg %ecx, (%rdi)
+	jne 1b
+	ret
+systrap_atomic_fault:
+	mov $-14, %rax
+	ret
+
 	.section .note.GNU-stack, "", @progbits
