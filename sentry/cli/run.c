@@ -356,8 +356,11 @@ int cmd_run(int argc, char **argv)
 	r = kernel_run(&cfg);
 	tty_bridge_finish();
 	/* Leave nothing behind: the gofer exits when its socket closes; make
-	 * sure of it and reap it before the sentry goes. */
-	gofer_client_close(gc);
+	 * sure of it and reap it before the sentry goes. Processes the program
+	 * left behind (daemons) may still be inside a gofer request on their
+	 * task threads: shut the connection down (their requests fail) rather
+	 * than free it under them; the sentry's exit ends them. */
+	gofer_client_shutdown(gc);
 	kill(gpid, SIGKILL);
 	while (waitpid(gpid, NULL, 0) < 0 && errno == EINTR)
 		;

@@ -98,8 +98,9 @@ int volumes_start(const char *gofer, struct volume_spec *v, int n, struct vfs_vo
 void volumes_stop(struct volume_spec *v, int n)
 {
 	for (int i = 0; i < n; i++) {
-		if (v[i].gc)
-			gofer_client_close(v[i].gc);
+		/* Shut down, not freed: mounted superblocks keep the client,
+		 * and a task thread may still be inside a request. */
+		gofer_client_shutdown(v[i].gc);
 		v[i].gc = NULL;
 		if (v[i].pid > 0) {
 			kill(v[i].pid, SIGKILL);

@@ -56,6 +56,12 @@ void gofer_client_close(struct gofer_client *gc)
 	free(gc);
 }
 
+void gofer_client_shutdown(struct gofer_client *gc)
+{
+	if (gc)
+		shutdown(gc->sock, SHUT_RDWR);
+}
+
 uint32_t gofer_client_flags(struct gofer_client *gc)
 {
 	return gc->vflags;

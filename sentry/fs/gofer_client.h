@@ -43,6 +43,10 @@ struct gofer_client *gofer_spawn(const char *gofer_path, const char *root, bool 
 /* A client over an already-connected socket (for tests). */
 struct gofer_client *gofer_client_new(int sock);
 void gofer_client_close(struct gofer_client *gc);
+/* End the connection but keep gc: the sentry's exit, while task threads of
+ * processes still alive may be inside a request (it then fails with EIO as
+ * when the gofer dies); the gofer sees EOF and exits. */
+void gofer_client_shutdown(struct gofer_client *gc);
 
 int gofer_root(struct gofer_client *gc, gofer_fid *out, struct gofer_attr *attr);
 /* Walk one component (no '/', not "." or ".."); never follows a symlink. */
