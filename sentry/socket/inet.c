@@ -252,12 +252,23 @@ static int inet_create(struct socket *s)
 		s->protocol = LINUX_IPPROTO_TCP;
 		break;
 	case LINUX_SOCK_DGRAM:
+		if (s->protocol == LINUX_IPPROTO_ICMP || s->protocol == LINUX_IPPROTO_ICMPV6) {
+			int e = inet_icmp_check_create(s, task_current());
+			if (e)
+				return e;
+			break;
+		}
 		if (s->protocol != 0 && s->protocol != LINUX_IPPROTO_UDP)
 			return -EPROTONOSUPPORT;
 		s->protocol = LINUX_IPPROTO_UDP;
 		break;
+	case LINUX_SOCK_RAW: {
+		int e = inet_icmp_check_create(s, task_current());
+		if (e)
+			return e;
+		break;
+	}
 	default:
-		/* SOCK_RAW and ICMP sockets are not served yet. */
 		return -ESOCKTNOSUPPORT;
 	}
 	int err = netstack_start();
@@ -267,6 +278,7 @@ static int inet_create(struct socket *s)
 	if (!isk)
 		return -ENOMEM;
 	isk->sock = s;
+	isk->protocol = s->protocol;
 	struct task *t = task_current();
 	isk->uid = t ? t->creds.fsuid : 0;
 	s->sk = isk;
@@ -280,6 +292,8 @@ static void inet_release(struct socket *s)
 		return;
 	if (isk->type == LINUX_SOCK_STREAM)
 		inet_tcp_release(s, isk);
+	else if (inet_is_icmp(isk))
+		inet_icmp_release(isk);
 	else
 		inet_udp_release(isk);
 	s->sk = NULL;
@@ -297,6 +311,8 @@ static int inet_bind(struct socket *s, struct task *t, const void *addr, uint32_
 	if ((err = inet_check_local(&ip)))
 		return err;
 	fix_any(isk, &ip);
+	if (inet_is_icmp(isk)) /* the "port" is a ping identifier: no check */
+		return inet_icmp_bind(isk, &ip, port);
 	/* Ports below 1024 need CAP_NET_BIND_SERVICE (10). */
 	if (port && port < 1024 && !(t && creds_capable(&t->creds, 10)))
 		return -EACCES;
@@ -314,6 +330,8 @@ static int inet_connect(struct socket *s, struct task *t, const void *addr, uint
 	(void)t;
 	if (len >= 2)
 		memcpy(&fam, addr, 2);
+	if (len >= 2 && fam == LINUX_AF_UNSPEC && inet_is_icmp(isk))
+		return inet_icmp_disconnect(isk);
 	if (len >= 2 && fam == LINUX_AF_UNSPEC)
 		return isk->type == LINUX_SOCK_STREAM ? inet_tcp_disconnect(isk)
 						      : inet_udp_disconnect(isk);
@@ -327,6 +345,8 @@ static int inet_connect(struct socket *s, struct task *t, const void *addr, uint
 		ip_2_ip6(&ip)->addr[3] = PP_HTONL(1);
 	if (isk->type == LINUX_SOCK_STREAM)
 		return inet_tcp_connect(s, &ip, port, nonblock);
+	if (inet_is_icmp(isk))
+		return inet_icmp_connect(isk, &ip);
 	return inet_udp_connect(isk, &ip, port);
 }
 
@@ -356,6 +376,9 @@ static int inet_getname(struct socket *s, void *addr, bool peer)
 		bool conn = isk->type == LINUX_SOCK_STREAM ? isk->state == IS_CONNECTED
 							   : isk->udp_connected;
 		len = conn ? inet_format_addr(isk, &isk->peer_ip, isk->peer_port, addr) : -ENOTCONN;
+	} else if (inet_is_icmp(isk)) {
+		len = inet_format_addr(isk, isk->bound ? &isk->bind_ip : &isk->local_ip,
+				       isk->local_port, addr);
 	} else if (isk->tcp) {
 		len = inet_format_addr(isk, &isk->tcp->local_ip, isk->tcp->local_port, addr);
 	} else if (isk->udp) {
@@ -386,6 +409,8 @@ static ssize_t inet_sendmsg(struct socket *s, struct task *t, struct sock_msg *m
 		return -EOPNOTSUPP;
 	if (isk->type == LINUX_SOCK_STREAM)
 		return inet_tcp_sendmsg(s, m, flags);
+	if (inet_is_icmp(isk))
+		return inet_icmp_sendmsg(s, m, flags);
 	return inet_udp_sendmsg(s, m, flags);
 }
 
@@ -482,6 +507,9 @@ static int inet_getsockopt(struct socket *s, int level, int name, void *val, uin
 		if (isk->type != LINUX_SOCK_STREAM)
 			return -ENOPROTOOPT;
 		return inet_tcp_getsockopt(isk, name, val, len);
+	case LINUX_SOL_RAW:
+	case LINUX_IPPROTO_ICMPV6:
+		return inet_icmp_getsockopt(isk, level, name, val, len);
 	case LINUX_IPPROTO_IP:
 		switch (name) {
 		case LINUX_IP_TTL: return put_int(val, len, isk->ttl < 0 ? 64 : isk->ttl);
@@ -516,6 +544,10 @@ static void apply_ip_opts(struct inet_sock *isk)
 		isk->udp->ttl = ttl;
 		isk->udp->tos = (u8_t)isk->tos;
 	}
+	if (isk->raw) {
+		isk->raw->ttl = ttl;
+		isk->raw->tos = (u8_t)isk->tos;
+	}
 }
 
 static int inet_setsockopt(struct socket *s, int level, int name, const void *val, uint32_t len)
@@ -529,6 +561,9 @@ static int inet_setsockopt(struct socket *s, int level, int name, const void *va
 		if (isk->type != LINUX_SOCK_STREAM)
 			return -ENOPROTOOPT;
 		return inet_tcp_setsockopt(isk, name, val, len);
+	case LINUX_SOL_RAW:
+	case LINUX_IPPROTO_ICMPV6:
+		return inet_icmp_setsockopt(isk, level, name, val, len);
 	case LINUX_IPPROTO_IP:
 		if (name != LINUX_IP_TTL && name != LINUX_IP_TOS)
 			return isk->family == LINUX_AF_INET ? inet_mc_setsockopt(isk, name, val, len)
@@ -559,7 +594,7 @@ static int inet_setsockopt(struct socket *s, int level, int name, const void *va
 		case LINUX_IPV6_V6ONLY:
 			inet_enter();
 			/* Only before the socket has a port (Linux: EINVAL). */
-			err = (isk->tcp || isk->udp || isk->bound) ? -EINVAL : 0;
+			err = (isk->tcp || isk->udp || isk->raw || isk->bound) ? -EINVAL : 0;
 			if (!err)
 				isk->v6only = v != 0;
 			inet_leave();

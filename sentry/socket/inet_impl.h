@@ -34,6 +34,7 @@
 
 #include "lwip/ip_addr.h"
 #include "lwip/pbuf.h"
+#include "lwip/raw.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
@@ -46,6 +47,9 @@
 
 /* Guest ABI numbers (x86_64 Linux). */
 #define LINUX_IPPROTO_IP 0
+#define LINUX_IPPROTO_ICMP 1
+#define LINUX_IPPROTO_ICMPV6 58
+#define LINUX_SOL_RAW 255
 #define LINUX_IPPROTO_TCP 6
 #define LINUX_IPPROTO_UDP 17
 #define LINUX_IPPROTO_IPV6 41
@@ -90,6 +94,9 @@ struct inet_sock {
 	bool v6only;
 	struct tcp_pcb *tcp;   /* SOCK_STREAM (a listen pcb when listening) */
 	struct udp_pcb *udp;   /* SOCK_DGRAM */
+	struct raw_pcb *raw;   /* ICMP: ping sockets and SOCK_RAW (inet_icmp.c) */
+	int protocol;          /* IPPROTO_* as created */
+	uint32_t icmp_filter[8]; /* SOCK_RAW ICMP(v6)_FILTER: a set bit drops a type */
 	enum inet_state state;
 	int shutdown;          /* RCV_SHUTDOWN | SEND_SHUTDOWN */
 	int err;               /* pending SO_ERROR (positive errno) */
@@ -181,6 +188,27 @@ int inet_udp_shutdown(struct inet_sock *isk, int how);
 unsigned inet_udp_poll(struct inet_sock *isk);
 void inet_udp_release(struct inet_sock *isk);
 int inet_udp_ioctl(struct inet_sock *isk, unsigned cmd, int *out);
+/* inet_icmp.c: ping sockets (SOCK_DGRAM + IPPROTO_ICMP/ICMPV6) and
+ * SOCK_RAW + IPPROTO_ICMP/ICMPV6 on an lwIP raw pcb. Receive, poll, ioctl
+ * and shutdown are the UDP ones (the same datagram queue). */
+static inline bool inet_is_icmp(const struct inet_sock *isk)
+{
+	return isk->type == LINUX_SOCK_RAW || isk->protocol == LINUX_IPPROTO_ICMP ||
+	       isk->protocol == LINUX_IPPROTO_ICMPV6;
+}
+/* socket(): -EACCES (ping group), -EPERM (raw without CAP_NET_RAW),
+ * -EPROTONOSUPPORT; sets s->protocol. */
+int inet_icmp_check_create(struct socket *s, struct task *t);
+int inet_icmp_bind(struct inet_sock *isk, const ip_addr_t *ip, uint16_t port);
+int inet_icmp_connect(struct inet_sock *isk, const ip_addr_t *ip);
+int inet_icmp_disconnect(struct inet_sock *isk);
+ssize_t inet_icmp_sendmsg(struct socket *s, struct sock_msg *m, int flags);
+void inet_icmp_release(struct inet_sock *isk);
+/* Levels SOL_RAW and IPPROTO_ICMPV6 (ICMP_FILTER, ICMP6_FILTER, IPV6_CHECKSUM). */
+int inet_icmp_setsockopt(struct inet_sock *isk, int level, int name, const void *val,
+			 uint32_t len);
+int inet_icmp_getsockopt(struct inet_sock *isk, int level, int name, void *val, uint32_t *len);
+
 /* IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP and the IP_MULTICAST_* options. */
 int inet_mc_setsockopt(struct inet_sock *isk, int name, const void *val, uint32_t len);
 int inet_mc_getsockopt(struct inet_sock *isk, int name, void *val, uint32_t *len);

@@ -9,7 +9,8 @@
  *
  * Family table (socket.c, sock_families[]):
  *   AF_UNIX     sentry/socket/unix.c: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
- *   AF_INET/6   sentry/socket/inet*.c on lwIP (netstack/): SOCK_STREAM, SOCK_DGRAM
+ *   AF_INET/6   sentry/socket/inet*.c on lwIP (netstack/): SOCK_STREAM, SOCK_DGRAM,
+ *               ICMP ping sockets and SOCK_RAW ICMP (inet_icmp.c)
  *   AF_NETLINK  sentry/socket/netlink.c: NETLINK_ROUTE (SOCK_RAW, SOCK_DGRAM)
  *   others      EAFNOSUPPORT
  *
