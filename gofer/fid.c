@@ -84,6 +84,7 @@ int fid_alloc(int fd, int parent_fd, char *name, const struct stat *st, uint64_t
 	f->pdev = 0;
 	f->pino = 0;
 	f->mode = st->st_mode;
+	f->unnamed = false;
 	*out = ((uint64_t)f->gen << 32) | (uint64_t)(slot + 1);
 	return 0;
 }

@@ -6,8 +6,10 @@
  *
  *   recvmsg/sendmsg   only on the connection socket
  *   write             only to stderr (the log)
- *   openat            always with O_NOFOLLOW; never O_TMPFILE; in read-only
- *                     mode never O_CREAT, for writing or O_TRUNC
+ *   openat            always with O_NOFOLLOW; O_TMPFILE only as exactly
+ *                     O_TMPFILE|O_RDWR|O_NOFOLLOW|O_CLOEXEC and only with
+ *                     --rw; in read-only mode never O_CREAT, for writing
+ *                     or O_TRUNC
  *   newfstatat        only with AT_EMPTY_PATH (that is, fstat)
  *   fcntl             F_GETFL, F_SETFL, F_DUPFD_CLOEXEC
  *   mmap/mprotect     never PROT_EXEC
@@ -132,6 +134,14 @@ static int add_rules(scmp_filter_ctx ctx, const struct gofer_config *cfg)
 		if (!cfg->rw)
 			omask |= O_ACCMODE | O_TRUNC | O_CREAT;
 		c[0] = SCMP_A2(SCMP_CMP_MASKED_EQ, omask, O_NOFOLLOW);
+		err = err ?: add(ctx, "openat", 1, c);
+	}
+	if (cfg->rw) {
+		/* TMPFILE (ops_write.c): exactly O_TMPFILE|O_RDWR|O_NOFOLLOW|
+		 * O_CLOEXEC, an unnamed file in a directory fid. */
+		const uint64_t want = TMPFILE_BIT | O_DIRECTORY | O_RDWR | O_NOFOLLOW | O_CLOEXEC;
+		struct scmp_arg_cmp c[] = {SCMP_A2(SCMP_CMP_EQ, want)};
+
 		err = err ?: add(ctx, "openat", 1, c);
 	}
 	{

@@ -58,6 +58,7 @@ struct gofer_fid {
 	uint64_t dev, ino; /* identity at walk time, to detect replaced files */
 	uint64_t pdev, pino; /* the parent directory's identity (non-dirs) */
 	uint32_t mode;
+	bool unnamed; /* TMPFILE: fd is the file's own O_RDWR descriptor */
 };
 
 /* Allocate a fid taking ownership of fd, parent_fd and name (freed on error). */
@@ -104,6 +105,7 @@ void attr_from_stat(struct gofer_wire_attr *a, const struct stat *st);
 /* Handlers in ops_write.c and ops_xattr.c: return -errno, or the payload
  * size. */
 int op_create(struct gofer_server *srv, const void *body, size_t len, struct gofer_reply *r);
+int op_tmpfile(struct gofer_server *srv, const void *body, size_t len, struct gofer_reply *r);
 int op_mkdir(struct gofer_server *srv, const void *body, size_t len, struct gofer_reply *r);
 int op_mknod(struct gofer_server *srv, const void *body, size_t len, struct gofer_reply *r);
 int op_symlink(struct gofer_server *srv, const void *body, size_t len, struct gofer_reply *r);

@@ -366,6 +366,10 @@ int fid_reopen(struct gofer_fid *f, int flags)
 		fd = openat(f->fd, ".", oflags | O_DIRECTORY);
 	else if (f->parent_fd >= 0 && f->name)
 		fd = openat(f->parent_fd, f->name, oflags);
+	else if (f->unnamed)
+		/* TMPFILE: no name to reopen by; its own read-write descriptor
+		 * (the same open file: flags set on it are shared). */
+		fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
 	else
 		return -EIO;
 	if (fd < 0)
@@ -579,6 +583,9 @@ void gofer_handle(struct gofer_server *srv, uint32_t type, const void *body, siz
 		break;
 	case GOFER_T_CREATE:
 		ret = op_create(srv, body, len, r);
+		break;
+	case GOFER_T_TMPFILE:
+		ret = op_tmpfile(srv, body, len, r);
 		break;
 	case GOFER_T_MKDIR:
 		ret = op_mkdir(srv, body, len, r);

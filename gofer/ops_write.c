@@ -184,6 +184,58 @@ out_close:
 	return err;
 }
 
+/* TMPFILE: an unnamed regular file in dir (openat(".", O_TMPFILE)), owned
+ * by uid/gid, opened read-write. Its fid keeps a duplicate of that
+ * descriptor (there is no name to reopen by), which LINK can give a name
+ * with linkat(AT_EMPTY_PATH). */
+int op_tmpfile(struct gofer_server *srv, const void *body, size_t len, struct gofer_reply *r)
+{
+	struct gofer_rwalk *out = reply_payload(r);
+	struct gofer_tcreate req;
+	struct gofer_fid *dir, *f;
+	struct stat dst, st;
+	int err, fd, keep;
+
+	if (len != sizeof(req))
+		return -EINVAL;
+	memcpy(&req, body, sizeof(req));
+	if ((err = get_dir(req.dir, &dir)))
+		return err;
+	if (req.flags != O_RDWR || (req.mode & ~07777u))
+		return -EINVAL;
+	if ((err = rofs(srv)))
+		return err;
+	if (fstat(dir->fd, &dst) < 0)
+		return -errno;
+	fd = openat(dir->fd, ".", O_TMPFILE | O_RDWR | O_NOFOLLOW | O_CLOEXEC, (mode_t)req.mode);
+	if (fd < 0)
+		return -errno;
+	if ((err = set_owner(fd, &dst, req.uid, req.gid)) < 0)
+		goto out_close;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err = -EIO;
+		goto out_close;
+	}
+	keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (keep < 0) {
+		err = -errno;
+		goto out_close;
+	}
+	err = fid_alloc(keep, -1, NULL, &st, &out->fid);
+	if (err)
+		goto out_close;
+	f = fid_lookup(out->fid);
+	if (f)
+		f->unnamed = true;
+	attr_from_stat(&out->attr, &st);
+	r->fd = fd;
+	return sizeof(*out);
+
+out_close:
+	close(fd);
+	return err;
+}
+
 static int mknod_common(struct gofer_server *srv, const void *body, size_t len,
 			struct gofer_reply *r, bool isdir)
 {

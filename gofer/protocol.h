@@ -23,7 +23,7 @@
 
 /* 2: the writable messages (CREATE..FSYNC) replaced the reserved ENOSYS.
  * 3: STATAT (revalidating a cached name without a new fid). */
-#define GOFER_PROTO_VERSION 3
+#define GOFER_PROTO_VERSION 4
 
 /* Largest message (header + body) either side sends or accepts. */
 #define GOFER_MSG_MAX 65536u
@@ -64,6 +64,7 @@ enum gofer_msg_type {
 	GOFER_T_FSYNC = 44,	  /* {u64 fid, u32 datasync, u32 pad} -> {} */
 	/* Reserved: the gofer answers -ENOSYS. */
 	GOFER_T_CONNECT = 45, /* connect to a host unix socket file */
+	GOFER_T_TMPFILE = 46, /* {tcreate} (no name) -> {u64 fid, attr} + 1 fd: O_TMPFILE */
 	GOFER_T_RESERVED_LAST = 63,
 
 	/* Sent by the gofer when a request was too short to carry a header. */

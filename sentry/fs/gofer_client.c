@@ -542,6 +542,40 @@ int gofer_create(struct gofer_client *gc, gofer_fid dir, const char *name, int f
 	return 0;
 }
 
+int gofer_tmpfile(struct gofer_client *gc, gofer_fid dir, uint32_t mode, uint32_t uid,
+		  uint32_t gid, gofer_fid *out, struct gofer_attr *attr, int *host_fd)
+{
+	struct gofer_tcreate req = {.dir = dir, .flags = O_RDWR, .mode = mode & 07777,
+				    .uid = uid, .gid = gid};
+	struct req_buf *rb = malloc(sizeof(*rb));
+	struct gofer_attr a;
+	struct stat st;
+	int err, fd = -1, fl;
+
+	*host_fd = -1;
+	if (!rb)
+		return -ENOMEM;
+	rb->len = 0;
+	err = req_put(rb, &req, sizeof(req));
+	if (!err)
+		err = new_fid_rpc(gc, GOFER_T_TMPFILE, rb, out, &a, &fd);
+	free(rb);
+	if (err)
+		return err;
+	/* An unnamed regular file opened read-write, as the attributes say. */
+	fl = fcntl(fd, F_GETFL);
+	if (fstat(fd, &st) < 0 || fl < 0 || (fl & O_PATH) || (fl & O_ACCMODE) != O_RDWR ||
+	    !S_ISREG(st.st_mode) || !S_ISREG(a.mode) || st.st_ino != a.ino) {
+		log_warn("gofer: donated descriptor does not match the TMPFILE request");
+		close(fd);
+		return poison(gc);
+	}
+	if (attr)
+		*attr = a;
+	*host_fd = fd;
+	return 0;
+}
+
 static int mknod_rpc(struct gofer_client *gc, uint32_t type, gofer_fid dir, const char *name,
 		     uint32_t mode, uint32_t uid, uint32_t gid, gofer_fid *out,
 		     struct gofer_attr *attr)

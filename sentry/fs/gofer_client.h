@@ -79,6 +79,10 @@ void gofer_clunk(struct gofer_client *gc, gofer_fid fid);
 int gofer_create(struct gofer_client *gc, gofer_fid dir, const char *name, int flags,
 		 uint32_t mode, uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr,
 		 int *host_fd);
+/* O_TMPFILE: an unnamed regular file in dir, opened read-write (its host
+ * descriptor in *host_fd); LINK gives it a name. */
+int gofer_tmpfile(struct gofer_client *gc, gofer_fid dir, uint32_t mode, uint32_t uid,
+		  uint32_t gid, gofer_fid *out, struct gofer_attr *attr, int *host_fd);
 int gofer_mkdir(struct gofer_client *gc, gofer_fid dir, const char *name, uint32_t mode,
 		uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr);
 /* FIFOs and sockets only (mode includes S_IFIFO or S_IFSOCK): -EPERM else. */

@@ -314,6 +314,19 @@ static int gfs_create(struct dentry *dir, struct dentry *child, uint32_t mode, s
 	return err ? err : gfs_instantiate(dir, child, fid, &a, fd);
 }
 
+/* O_TMPFILE: an unnamed host file in the directory (gofer TMPFILE). */
+static int gfs_tmpfile(struct dentry *dir, struct dentry *child, uint32_t mode, struct task *t)
+{
+	uint32_t uid, gid;
+	gofer_fid fid;
+	struct gofer_attr a;
+	int fd;
+	owner_of(t, &uid, &gid);
+	int err = gofer_tmpfile(GC(dir->sb), GI(dir->inode)->fid, mode & 07777, uid, gid, &fid,
+				&a, &fd);
+	return err ? err : gfs_instantiate(dir, child, fid, &a, fd);
+}
+
 static int gfs_mkdir(struct dentry *dir, struct dentry *child, uint32_t mode, struct task *t)
 {
 	uint32_t uid, gid;
@@ -722,6 +735,7 @@ static const struct inode_operations gfs_iops = {
 	.lookup = gfs_lookup,
 	.create = gfs_create,
 	.mkdir = gfs_mkdir,
+	.tmpfile = gfs_tmpfile,
 	.mknod = gfs_mknod,
 	.symlink = gfs_symlink,
 	.link = gfs_link,

@@ -127,6 +127,36 @@ START_TEST(test_gofer_write_create_write_read)
 }
 END_TEST
 
+/* TMPFILE: an unnamed host file, written through the donated descriptor,
+ * then named by LINK; its fid reopens for SETATTR's size. */
+START_TEST(test_gofer_write_tmpfile_then_link)
+{
+	struct gofer_setattr sa = {.valid = GOFER_SET_SIZE, .size = 2};
+	struct gofer_attr a;
+	gofer_fid f, named;
+	char buf[64];
+	int fd = -1;
+	struct stat st;
+
+	ck_assert_int_eq(gofer_tmpfile(gc, root, 0600, UINT32_MAX, UINT32_MAX, &f, &a, &fd), 0);
+	ck_assert(S_ISREG(a.mode));
+	ck_assert_int_eq(a.nlink, 0);
+	ck_assert_int_eq(a.mode & 07777, 0600);
+	ck_assert_int_eq(write(fd, "tmp!", 4), 4);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_ino, a.ino);
+	ck_assert_int_eq(gofer_setattr(gc, f, &sa, &a), 0);
+	ck_assert_int_eq(gofer_link(gc, root, "fromtmp", f, &named, &a), 0);
+	ck_assert_int_eq(a.nlink, 1);
+	read_host("fromtmp", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "tm");
+	close(fd);
+	/* Not under a file, and only O_RDWR. */
+	ck_assert_int_eq(gofer_tmpfile(gc, named, 0600, UINT32_MAX, UINT32_MAX, &f, &a, &fd),
+			 -ENOTDIR);
+}
+END_TEST
+
 START_TEST(test_gofer_write_names_and_dirs)
 {
 	struct gofer_attr a;
@@ -428,6 +458,8 @@ START_TEST(test_gofer_write_readonly_refuses)
 	ck_assert_int_eq(gofer_rename(gc, root, "hello", root, "x", 0), -EROFS);
 	ck_assert_int_eq(gofer_symlink(gc, root, "x", "y", UINT32_MAX, UINT32_MAX, &f, &a), -EROFS);
 	ck_assert_int_eq(gofer_link(gc, root, "x", h, &f, &a), -EROFS);
+	ck_assert_int_eq(gofer_tmpfile(gc, root, 0600, UINT32_MAX, UINT32_MAX, &f, &a, &fd),
+			 -EROFS);
 	ck_assert_int_eq(gofer_setattr(gc, h, &sa, &a), -EROFS);
 	ck_assert_int_eq(gofer_setxattr(gc, h, "user.x", "v", 1, 0), -EROFS);
 	ck_assert_int_eq(gofer_removexattr(gc, h, "user.x"), -EROFS);
@@ -625,6 +657,7 @@ Suite *gofer_write_suite(void)
 	tcase_set_timeout(rw, 120);
 	tcase_set_timeout(ro, 30);
 	tcase_add_test(rw, test_gofer_write_create_write_read);
+	tcase_add_test(rw, test_gofer_write_tmpfile_then_link);
 	tcase_add_test(rw, test_gofer_write_names_and_dirs);
 	tcase_add_test(rw, test_gofer_write_owner);
 	tcase_add_test(rw, test_gofer_write_rename_keeps_fids);
