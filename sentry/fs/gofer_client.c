@@ -506,47 +506,15 @@ static int new_fid_rpc(struct gofer_client *gc, uint32_t type, const struct req_
 	return err;
 }
 
-int gofer_create(struct gofer_client *gc, gofer_fid dir, const char *name, int flags,
-		 uint32_t mode, uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr,
-		 int *host_fd)
+/*
+ * CREATE and TMPFILE (name NULL): the request, then the donated descriptor
+ * checked to be a regular file opened with the requested access, as the
+ * attributes say (else the connection is poisoned: no CLUNK, it is not
+ * used again).
+ */
+static int create_rpc(struct gofer_client *gc, uint32_t type, const struct gofer_tcreate *req,
+		      const char *name, gofer_fid *out, struct gofer_attr *attr, int *host_fd)
 {
-	struct gofer_tcreate req = {.dir = dir, .flags = (uint32_t)flags & ~(uint32_t)O_CREAT,
-				    .mode = mode & 07777, .uid = uid, .gid = gid};
-	struct req_buf *rb = malloc(sizeof(*rb));
-	struct gofer_attr a;
-	struct stat st;
-	int err, fd = -1, fl;
-
-	*host_fd = -1;
-	if (!rb)
-		return -ENOMEM;
-	err = req_named(rb, &req, sizeof(req), name);
-	if (!err)
-		err = new_fid_rpc(gc, GOFER_T_CREATE, rb, out, &a, &fd);
-	free(rb);
-	if (err)
-		return err;
-	/* A regular file opened with the requested access, as the attributes
-	 * say. */
-	fl = fcntl(fd, F_GETFL);
-	if (fstat(fd, &st) < 0 || fl < 0 || (fl & O_PATH) ||
-	    (fl & O_ACCMODE) != (flags & O_ACCMODE) || !S_ISREG(st.st_mode) ||
-	    !S_ISREG(a.mode)) {
-		log_warn("gofer: donated descriptor does not match the CREATE request");
-		close(fd);
-		return poison(gc); /* (no CLUNK: the connection is not used again) */
-	}
-	if (attr)
-		*attr = a;
-	*host_fd = fd;
-	return 0;
-}
-
-int gofer_tmpfile(struct gofer_client *gc, gofer_fid dir, uint32_t mode, uint32_t uid,
-		  uint32_t gid, gofer_fid *out, struct gofer_attr *attr, int *host_fd)
-{
-	struct gofer_tcreate req = {.dir = dir, .flags = O_RDWR, .mode = mode & 07777,
-				    .uid = uid, .gid = gid};
 	struct req_buf *rb = malloc(sizeof(*rb));
 	struct gofer_attr a;
 	struct stat st;
@@ -556,17 +524,18 @@ int gofer_tmpfile(struct gofer_client *gc, gofer_fid dir, uint32_t mode, uint32_
 	if (!rb)
 		return -ENOMEM;
 	rb->len = 0;
-	err = req_put(rb, &req, sizeof(req));
+	err = name ? req_named(rb, req, sizeof(*req), name) : req_put(rb, req, sizeof(*req));
 	if (!err)
-		err = new_fid_rpc(gc, GOFER_T_TMPFILE, rb, out, &a, &fd);
+		err = new_fid_rpc(gc, type, rb, out, &a, &fd);
 	free(rb);
 	if (err)
 		return err;
-	/* An unnamed regular file opened read-write, as the attributes say. */
 	fl = fcntl(fd, F_GETFL);
-	if (fstat(fd, &st) < 0 || fl < 0 || (fl & O_PATH) || (fl & O_ACCMODE) != O_RDWR ||
-	    !S_ISREG(st.st_mode) || !S_ISREG(a.mode) || st.st_ino != a.ino) {
-		log_warn("gofer: donated descriptor does not match the TMPFILE request");
+	if (fstat(fd, &st) < 0 || fl < 0 || (fl & O_PATH) ||
+	    (fl & O_ACCMODE) != (int)(req->flags & O_ACCMODE) || !S_ISREG(st.st_mode) ||
+	    !S_ISREG(a.mode) || (!name && st.st_ino != a.ino)) {
+		log_warn("gofer: donated descriptor does not match the %s request",
+			 name ? "CREATE" : "TMPFILE");
 		close(fd);
 		return poison(gc);
 	}
@@ -574,6 +543,25 @@ int gofer_tmpfile(struct gofer_client *gc, gofer_fid dir, uint32_t mode, uint32_
 		*attr = a;
 	*host_fd = fd;
 	return 0;
+}
+
+int gofer_create(struct gofer_client *gc, gofer_fid dir, const char *name, int flags,
+		 uint32_t mode, uint32_t uid, uint32_t gid, gofer_fid *out, struct gofer_attr *attr,
+		 int *host_fd)
+{
+	struct gofer_tcreate req = {.dir = dir, .flags = (uint32_t)flags & ~(uint32_t)O_CREAT,
+				    .mode = mode & 07777, .uid = uid, .gid = gid};
+
+	return create_rpc(gc, GOFER_T_CREATE, &req, name, out, attr, host_fd);
+}
+
+int gofer_tmpfile(struct gofer_client *gc, gofer_fid dir, uint32_t mode, uint32_t uid,
+		  uint32_t gid, gofer_fid *out, struct gofer_attr *attr, int *host_fd)
+{
+	struct gofer_tcreate req = {.dir = dir, .flags = O_RDWR, .mode = mode & 07777,
+				    .uid = uid, .gid = gid};
+
+	return create_rpc(gc, GOFER_T_TMPFILE, &req, NULL, out, attr, host_fd);
 }
 
 static int mknod_rpc(struct gofer_client *gc, uint32_t type, gofer_fid dir, const char *name,
