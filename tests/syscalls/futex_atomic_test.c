@@ -27,11 +27,14 @@ static struct {
 static uint32_t dummy;
 static volatile int go;
 static long wake_op_errors;
+static int adders_running; /* atomic: adders that have made their first increment */
 
 static void *wake_op_adder(void *arg)
 {
 	(void)arg;
-	while (!go)
+	/* Start once every adder runs, so that they overlap (natively the
+	 * futex calls could all be done before an adder is scheduled). */
+	while (!go || __atomic_load_n(&adders_running, __ATOMIC_SEQ_CST) < NTHREADS / 2)
 		;
 	for (int i = 0; i < ITERS; i++)
 		if (fx(&dummy, FUTEX_WAKE_OP_PRIVATE, 0, 0, &cells.word,
@@ -52,12 +55,13 @@ static void *atomic_adder(void *arg)
 		;
 	/* Userspace increments for as long as the futex calls go on, so that
 	 * they run while the kernel updates the word. */
-	while (!futex_done) {
+	do {
 		__atomic_add_fetch(&cells.word, 1, __ATOMIC_SEQ_CST);
 		__atomic_add_fetch(&cells.before, 1, __ATOMIC_SEQ_CST);
 		__atomic_add_fetch(&cells.after, 1, __ATOMIC_SEQ_CST);
-		n++;
-	}
+		if (n++ == 0)
+			__atomic_add_fetch(&adders_running, 1, __ATOMIC_SEQ_CST);
+	} while (!futex_done);
 	__atomic_add_fetch(&user_adds, n, __ATOMIC_SEQ_CST);
 	return NULL;
 }
@@ -70,6 +74,7 @@ TEST(wake_op_add_loses_no_concurrent_userspace_increment)
 	go = 0;
 	futex_done = 0;
 	user_adds = 0;
+	adders_running = 0;
 	wake_op_errors = 0;
 	for (int i = 0; i < NTHREADS; i++)
 		EXPECT_EQ(pthread_create(&th[i], NULL, i % 2 ? atomic_adder : wake_op_adder, NULL),
