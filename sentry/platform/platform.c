@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "platform/platform.h"
@@ -80,4 +82,43 @@ ssize_t platform_vm_copy(pid_t pid, void *local, uint64_t remote, size_t n, int 
 	}
 	/* process_vm_* stops at a page it cannot access: nothing past it. */
 	return done ? (ssize_t)done : -EFAULT;
+}
+
+/* --- address-space ops made by one injected syscall ------------------------ */
+
+int platform_inject_unmap(struct platform_as *as, uint64_t addr, uint64_t len)
+{
+	return (int)platform->inject(as, SYS_munmap, addr, len, 0, 0, 0, 0);
+}
+
+int platform_inject_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot)
+{
+	return (int)platform->inject(as, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
+}
+
+int platform_inject_remap(struct platform_as *as, uint64_t old, uint64_t oldlen, uint64_t new_,
+			  uint64_t newlen)
+{
+	long r = platform->inject(as, SYS_mremap, old, oldlen, newlen,
+				  MREMAP_MAYMOVE | MREMAP_FIXED, new_, 0);
+	if (r < 0)
+		return (int)r;
+	return (uint64_t)r == new_ ? 0 : -EFAULT;
+}
+
+int platform_inject_advise(struct platform_as *as, uint64_t addr, uint64_t len, int advice)
+{
+	return (int)platform->inject(as, SYS_madvise, addr, len, (uint64_t)advice, 0, 0, 0);
+}
+
+int platform_inject_mincore(struct platform_as *as, uint64_t addr, uint64_t len, uint64_t vec)
+{
+	if (vec >= APP_ADDR_MAX)
+		return -EFAULT;
+	return (int)platform->inject(as, SYS_mincore, addr, len, vec, 0, 0, 0);
+}
+
+int platform_inject_msync(struct platform_as *as, uint64_t addr, uint64_t len, int flags)
+{
+	return (int)platform->inject(as, SYS_msync, addr, len, (uint64_t)flags, 0, 0, 0);
 }

@@ -72,6 +72,12 @@ struct platform_ops {
 	 * falls back to anonymous memory filled by copy. */
 	int (*map_fd)(struct platform_as *as, uint64_t addr, uint64_t len, int prot, int flags,
 		      int host_fd, uint64_t off);
+	/* Make host syscall nr in the address space, by the calling sentry
+	 * thread's own stopped thread (-errno or the result). unmap, protect,
+	 * remap, advise, mincore and msync are platform_inject_* (platform.c)
+	 * on top of it. */
+	long (*inject)(struct platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		       uint64_t a3, uint64_t a4, uint64_t a5);
 	int (*unmap)(struct platform_as *as, uint64_t addr, uint64_t len);
 	int (*protect)(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
 	/* Move [old, old+oldlen) to [new, new+newlen), both fixed. */
@@ -146,5 +152,14 @@ struct platform_thread *platform_current(void);
  * (write: local -> remote). Returns the bytes copied before the first
  * inaccessible page, or -EFAULT if none. */
 ssize_t platform_vm_copy(pid_t pid, void *local, uint64_t remote, size_t n, int write);
+/* The address-space ops both platforms make as one injected syscall
+ * (through platform->inject). */
+int platform_inject_unmap(struct platform_as *as, uint64_t addr, uint64_t len);
+int platform_inject_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
+int platform_inject_remap(struct platform_as *as, uint64_t old, uint64_t oldlen, uint64_t new_,
+			  uint64_t newlen);
+int platform_inject_advise(struct platform_as *as, uint64_t addr, uint64_t len, int advice);
+int platform_inject_mincore(struct platform_as *as, uint64_t addr, uint64_t len, uint64_t vec);
+int platform_inject_msync(struct platform_as *as, uint64_t addr, uint64_t len, int flags);
 
 #endif

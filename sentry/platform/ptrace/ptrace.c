@@ -766,42 +766,6 @@ out:
 	return r < 0 ? (int)r : 0;
 }
 
-static int ptrace_unmap(struct platform_as *as, uint64_t addr, uint64_t len)
-{
-	return (int)inject(as, SYS_munmap, addr, len, 0, 0, 0, 0);
-}
-
-static int ptrace_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot)
-{
-	return (int)inject(as, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
-}
-
-static int ptrace_remap(struct platform_as *as, uint64_t old, uint64_t oldlen, uint64_t new_,
-			uint64_t newlen)
-{
-	long r = inject(as, SYS_mremap, old, oldlen, newlen, MREMAP_MAYMOVE | MREMAP_FIXED,
-			new_, 0);
-	if (r < 0)
-		return (int)r;
-	return (uint64_t)r == new_ ? 0 : -EFAULT;
-}
-
-static int ptrace_advise(struct platform_as *as, uint64_t addr, uint64_t len, int advice)
-{
-	return (int)inject(as, SYS_madvise, addr, len, (uint64_t)advice, 0, 0, 0);
-}
-
-static int ptrace_mincore(struct platform_as *as, uint64_t addr, uint64_t len, uint64_t vec)
-{
-	if (vec >= APP_ADDR_MAX)
-		return -EFAULT;
-	return (int)inject(as, SYS_mincore, addr, len, vec, 0, 0, 0);
-}
-
-static int ptrace_msync(struct platform_as *as, uint64_t addr, uint64_t len, int flags)
-{
-	return (int)inject(as, SYS_msync, addr, len, (uint64_t)flags, 0, 0, 0);
-}
 
 
 static ssize_t ptrace_read(struct platform_as *as, void *dst, uint64_t src, size_t n)
@@ -952,12 +916,13 @@ const struct platform_ops platform_ptrace = {
 	.thread_exit = ptrace_thread_exit,
 	.map_anon = ptrace_map_anon,
 	.map_fd = ptrace_map_fd,
-	.unmap = ptrace_unmap,
-	.protect = ptrace_protect,
-	.remap = ptrace_remap,
-	.advise = ptrace_advise,
-	.mincore = ptrace_mincore,
-	.msync = ptrace_msync,
+	.inject = inject,
+	.unmap = platform_inject_unmap,
+	.protect = platform_inject_protect,
+	.remap = platform_inject_remap,
+	.advise = platform_inject_advise,
+	.mincore = platform_inject_mincore,
+	.msync = platform_inject_msync,
 	.read = ptrace_read,
 	.write = ptrace_write,
 	.run = ptrace_run,

@@ -608,42 +608,6 @@ static int systrap_map_fd(struct platform_as *as, uint64_t addr, uint64_t len, i
 	return r < 0 ? (int)r : 0;
 }
 
-static int systrap_unmap(struct platform_as *as, uint64_t addr, uint64_t len)
-{
-	return (int)as_inject(as, SYS_munmap, addr, len, 0, 0, 0, 0);
-}
-
-static int systrap_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot)
-{
-	return (int)as_inject(as, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
-}
-
-static int systrap_remap(struct platform_as *as, uint64_t old, uint64_t oldlen, uint64_t new_,
-			 uint64_t newlen)
-{
-	long r = as_inject(as, SYS_mremap, old, oldlen, newlen, MREMAP_MAYMOVE | MREMAP_FIXED,
-			   new_, 0);
-	if (r < 0)
-		return (int)r;
-	return (uint64_t)r == new_ ? 0 : -EFAULT;
-}
-
-static int systrap_advise(struct platform_as *as, uint64_t addr, uint64_t len, int advice)
-{
-	return (int)as_inject(as, SYS_madvise, addr, len, (uint64_t)advice, 0, 0, 0);
-}
-
-static int systrap_mincore(struct platform_as *as, uint64_t addr, uint64_t len, uint64_t vec)
-{
-	if (vec >= APP_ADDR_MAX)
-		return -EFAULT;
-	return (int)as_inject(as, SYS_mincore, addr, len, vec, 0, 0, 0);
-}
-
-static int systrap_msync(struct platform_as *as, uint64_t addr, uint64_t len, int flags)
-{
-	return (int)as_inject(as, SYS_msync, addr, len, (uint64_t)flags, 0, 0, 0);
-}
 
 /* --- memory copies: platform_vm_copy (platform.c) ----------------------- */
 
@@ -719,12 +683,13 @@ const struct platform_ops platform_systrap = {
 	.thread_exit = systrap_thread_exit,
 	.map_anon = systrap_map_anon,
 	.map_fd = systrap_map_fd,
-	.unmap = systrap_unmap,
-	.protect = systrap_protect,
-	.remap = systrap_remap,
-	.advise = systrap_advise,
-	.mincore = systrap_mincore,
-	.msync = systrap_msync,
+	.inject = as_inject,
+	.unmap = platform_inject_unmap,
+	.protect = platform_inject_protect,
+	.remap = platform_inject_remap,
+	.advise = platform_inject_advise,
+	.mincore = platform_inject_mincore,
+	.msync = platform_inject_msync,
 	.read = systrap_read,
 	.write = systrap_write,
 	.run = systrap_run,
